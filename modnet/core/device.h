@@ -1,0 +1,19 @@
+#pragma once
+// Device selection and thread settings.
+#include <string>
+
+#include <torch/torch.h>
+
+namespace modnet {
+
+/// "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N". Asking for CUDA on a machine
+/// without it is a ConfigError naming the request.
+torch::Device resolve_device(const std::string& request);
+/// Human-readable description for logs: "cpu (2 threads, BLAS: openblas-pthread)" or the GPU name.
+std::string describe_device(const torch::Device& device);
+/// Sets torch's intra-op threads (0 keeps the current setting).
+void set_threads(int64_t threads);
+/// The BLAS shared library torch resolved at run time (from /proc/self/maps), or "unknown".
+std::string blas_library();
+
+}  // namespace modnet
