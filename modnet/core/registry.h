@@ -1,0 +1,111 @@
+#pragma once
+// Registries of named component types (tasks, models, initialisers). A type is registered with
+// its options struct (see config.h) and a factory; config sections `{type: NAME, ...options}` are
+// validated against that struct, so a user's own type gets the same checks and messages as the
+// built-in ones.
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "modnet/core/config.h"
+
+namespace modnet {
+
+template <class Product, class... BuildArgs>
+class Registry {
+ public:
+  struct Entry {
+    std::string name;
+    std::string doc;
+    /// Validates `options` (read relative to `section`) and returns them with defaults filled in.
+    std::function<YAML::Node(const config::Reader& section, const YAML::Node& options)> resolve;
+    /// Builds the product from resolved options.
+    std::function<Product(const YAML::Node& options, BuildArgs...)> build;
+  };
+
+  explicit Registry(std::string kind) : kind_(std::move(kind)) {}
+
+  void add(Entry entry) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (entries_.count(entry.name))
+      throw Error(fmt::format("{} type '{}' is registered twice", kind_, entry.name));
+    entries_.emplace(entry.name, std::move(entry));
+  }
+
+  /// Registers a type whose options are the struct `Options` (with `fields`) and whose factory is
+  /// `factory(const Options&, BuildArgs...)`.
+  template <class Options, class Factory>
+  void add_typed(const std::string& name, const std::string& doc, Factory factory) {
+    Entry e;
+    e.name = name;
+    e.doc = doc;
+    e.resolve = [](const config::Reader& section, const YAML::Node& options) {
+      return config::write(config::read<Options>(options, section.path(), section.origin()));
+    };
+    e.build = [factory](const YAML::Node& options, BuildArgs... args) -> Product {
+      return factory(config::read<Options>(options, "", nullptr), std::forward<BuildArgs>(args)...);
+    };
+    add(std::move(e));
+  }
+
+  bool contains(const std::string& name) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return entries_.count(name) > 0;
+  }
+
+  const Entry& get(const std::string& name) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(name);
+    if (it == entries_.end())
+      throw ConfigError(fmt::format("unknown {} type '{}'; registered: {}", kind_, name, names_locked()));
+    return it->second;
+  }
+
+  std::vector<std::string> names() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& [n, e] : entries_) out.push_back(n);
+    return out;
+  }
+
+  const std::string& kind() const { return kind_; }
+
+ private:
+  std::string names_locked() const {
+    std::string s;
+    for (const auto& [n, e] : entries_) s += (s.empty() ? "" : ", ") + n;
+    return s;
+  }
+  std::string kind_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+};
+
+/// A config section `{type: NAME, ...}` whose keys are checked by the type registered as NAME in
+/// the registry returned by `GetRegistry()`.
+template <class RegistryT, RegistryT& (*GetRegistry)()>
+struct TypedSpec {
+  std::string type;
+  YAML::Node options{YAML::NodeType::Map};
+
+  template <class V>
+  void fields(V& v) {
+    v("type", type, config::required(), "registered type name");
+    v.rest(options);
+  }
+  void resolve(const config::Reader& section) {
+    auto& registry = GetRegistry();
+    if (!registry.contains(type)) {
+      std::string names;
+      for (const auto& n : registry.names()) names += (names.empty() ? "" : ", ") + n;
+      section.fail(section.key_path("type"), section.node()["type"],
+                   fmt::format("a registered {} type ({})", registry.kind(), names));
+    }
+    options = registry.get(type).resolve(section, options);
+  }
+};
+
+}  // namespace modnet

@@ -1,0 +1,22 @@
+#include "modnet/models/registry.h"
+
+#include "modnet/models/monolithic.h"
+
+namespace modnet::models {
+
+ModelRegistry& model_registry() {
+  static ModelRegistry* registry = [] {
+    auto* r = new ModelRegistry("model");
+    r->add_typed<MonolithicOptions>(
+        "monolithic", "one MLP on the whole input",
+        [](const MonolithicOptions& o, const ModelContext& c) { return torch::nn::AnyModule(make_monolithic(o, c)); });
+    return r;
+  }();
+  return *registry;
+}
+
+torch::nn::AnyModule build_model(const ModelSpec& spec, const ModelContext& context) {
+  return model_registry().get(spec.type).build(spec.options, context);
+}
+
+}  // namespace modnet::models

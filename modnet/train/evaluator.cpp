@@ -1,0 +1,29 @@
+#include "modnet/train/evaluator.h"
+
+namespace modnet::train {
+
+EvalResult evaluate(torch::nn::AnyModule& model, const data::Task& task, data::Split split,
+                    const torch::Device& device, int64_t batch_size) {
+  EvalResult result;
+  const int64_t n = task.size(split);
+  if (n == 0) return result;
+  auto module = model.ptr();
+  const bool was_training = module->is_training();
+  module->eval();
+  torch::NoGradGuard no_grad;
+  double loss_sum = 0.0;
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t end = std::min(n, start + batch_size);
+    auto batch = task.get(split, torch::arange(start, end, torch::kLong), device);
+    auto pred = model.forward(batch.x);
+    loss_sum += task.loss(pred, batch.y).item<double>() * double(end - start);
+    for (const auto& [name, value] : task.metric_sums(pred, batch.y)) result.metrics[name] += value;
+  }
+  result.samples = n;
+  result.loss = loss_sum / double(n);
+  for (auto& [name, value] : result.metrics) value /= double(n);
+  module->train(was_training);
+  return result;
+}
+
+}  // namespace modnet::train

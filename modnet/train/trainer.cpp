@@ -1,0 +1,241 @@
+#include "modnet/train/trainer.h"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cmath>
+
+#include "modnet/core/error.h"
+#include "modnet/core/log.h"
+#include "modnet/core/rng.h"
+#include "modnet/train/progress.h"
+
+namespace modnet::train {
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+void on_signal(int) { g_interrupted.store(true); }
+}  // namespace
+
+void install_interrupt_handler() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+}
+bool interrupted() { return g_interrupted.load(); }
+void clear_interrupt() { g_interrupted.store(false); }
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, const std::vector<torch::Tensor>& params) {
+  if (o.optimizer == "sgd")
+    return std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).nesterov(o.nesterov).weight_decay(o.weight_decay));
+  if (o.optimizer == "adamw")
+    return std::make_unique<torch::optim::AdamW>(
+        params, torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(o.weight_decay));
+  if (o.optimizer == "adam")
+    return std::make_unique<torch::optim::Adam>(
+        params, torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(o.weight_decay));
+  throw ConfigError(fmt::format("train.optimizer '{}': expected adam, adamw or sgd", o.optimizer));
+}
+
+const std::vector<std::string>& Trainer::metric_columns() {
+  static const std::vector<std::string> columns{"step", "epoch", "split", "loss", "accuracy", "lr", "seconds"};
+  return columns;
+}
+
+Trainer::Trainer(TrainOptions options, torch::nn::AnyModule model, data::TaskPtr task, torch::Device device,
+                 uint64_t seed, std::string out_dir)
+    : options_(std::move(options)),
+      model_(std::move(model)),
+      task_(std::move(task)),
+      device_(device),
+      seed_(seed),
+      out_dir_(std::move(out_dir)) {
+  TORCH_CHECK(task_, "Trainer: no task");
+  const int64_t n = task_->size(data::Split::train);
+  TORCH_CHECK(n > 0, "Trainer: the training split is empty");
+  TORCH_CHECK(options_.epochs.has_value() != options_.steps.has_value(),
+              "Trainer: exactly one of train.epochs and train.steps must be set");
+  batch_size_ = std::min(options_.batch_size, n);
+  steps_per_epoch_ = (n + batch_size_ - 1) / batch_size_;
+  total_steps_ = options_.steps ? *options_.steps : *options_.epochs * steps_per_epoch_;
+  model_.ptr()->to(device_);
+  model_.ptr()->train();
+  optimizer_ = make_optimizer(options_, model_.ptr()->parameters());
+}
+
+void Trainer::add_callback(std::function<void(const EvalPoint&)> callback) { callbacks_.push_back(std::move(callback)); }
+
+std::string Trainer::path(const std::string& name) const { return out_dir_ + "/" + name; }
+
+void Trainer::resume() {
+  TORCH_CHECK(!out_dir_.empty(), "Trainer::resume: no output directory to resume from");
+  load_checkpoint(path("checkpoint.pt"), *model_.ptr(), *optimizer_, state_, best_weights_);
+  model_.ptr()->to(device_);
+  resumed_ = true;
+  log::info("resumed at step {} of {}", state_.step, total_steps_);
+}
+
+void Trainer::checkpoint() {
+  if (out_dir_.empty()) return;
+  save_checkpoint(path("checkpoint.pt"), *model_.ptr(), *optimizer_, state_, best_weights_);
+}
+
+void Trainer::evaluate_now(double lr, CsvLog* log) {
+  EvalPoint point;
+  point.step = state_.step;
+  point.epoch = double(state_.step) / double(steps_per_epoch_);
+  point.lr = lr;
+  point.seconds = state_.seconds;
+  point.train_loss = state_.running_count ? state_.running_loss / double(state_.running_count) : NAN;
+  state_.running_loss = 0.0;
+  state_.running_count = 0;
+  for (auto split : {data::Split::val, data::Split::test})
+    if (task_->size(split) > 0)
+      point.results[split] = evaluate(model_, *task_, split, device_, options_.eval_batch_size);
+  if (log) {
+    auto row = [&](const std::string& split, double loss, std::optional<double> acc) {
+      log->row({std::to_string(point.step), number(point.epoch), split, number(loss), acc ? number(*acc) : "",
+                number(lr), number(point.seconds)});
+    };
+    row("train", point.train_loss, std::nullopt);
+    for (const auto& [split, r] : point.results) {
+      auto it = r.metrics.find("accuracy");
+      row(data::to_string(split), r.loss, it == r.metrics.end() ? std::nullopt : std::optional<double>(it->second));
+    }
+  }
+  // Early stopping and best weights follow the validation loss only - never the test set.
+  auto val = point.results.find(data::Split::val);
+  if (val != point.results.end()) {
+    if (val->second.loss < state_.best_val - options_.early_stopping.min_delta) {
+      state_.best_val = val->second.loss;
+      state_.best_step = state_.step;
+      state_.bad_evals = 0;
+      if (options_.early_stopping.enabled && options_.early_stopping.restore_best) {
+        best_weights_.clear();
+        for (const auto& p : model_.ptr()->parameters()) best_weights_.push_back(p.detach().clone());
+      }
+    } else {
+      ++state_.bad_evals;
+      if (options_.early_stopping.enabled && state_.bad_evals >= options_.early_stopping.patience)
+        state_.stopped_early = true;
+    }
+  }
+  for (const auto& cb : callbacks_) cb(point);
+  last_eval_ = point;
+}
+
+TrainResult Trainer::run(std::optional<int64_t> until_step) {
+  const int64_t n = task_->size(data::Split::train);
+  std::unique_ptr<CsvLog> log;
+  if (!out_dir_.empty())
+    log = std::make_unique<CsvLog>(path("metrics.csv"), metric_columns(),
+                                   resumed_ ? std::optional<int64_t>(state_.step) : std::nullopt);
+  if (options_.early_stopping.enabled && task_->size(data::Split::val) == 0)
+    throw ConfigError("train.early_stopping.enabled needs a validation split (the task has n_val = 0)");
+
+  Progress progress("train", total_steps_, state_.step, options_.progress, options_.log_interval);
+  auto params = model_.ptr()->parameters();
+  torch::Tensor perm;
+  int64_t perm_epoch = -1;
+  auto running = torch::zeros({}, torch::TensorOptions().dtype(torch::kDouble).device(device_));
+  int64_t running_count = 0;
+  double lr = learning_rate(options_, state_.step, total_steps_);
+  bool stopped_by_caller = false;
+
+  auto flush_running = [&] {
+    if (running_count == 0) return;
+    state_.running_loss += running.item<double>();
+    state_.running_count += running_count;
+    running.zero_();
+    running_count = 0;
+  };
+
+  auto clock = std::chrono::steady_clock::now();
+  auto tick = [&] {
+    const auto now = std::chrono::steady_clock::now();
+    state_.seconds += std::chrono::duration<double>(now - clock).count();
+    clock = now;
+  };
+
+  while (state_.step < total_steps_ && !state_.stopped_early) {
+    if ((until_step && state_.step >= *until_step) || interrupted()) {
+      stopped_by_caller = true;
+      break;
+    }
+    const int64_t epoch = state_.step / steps_per_epoch_;
+    const int64_t pos = state_.step % steps_per_epoch_;
+    if (epoch != perm_epoch) {
+      // Each epoch's order depends only on (seed, epoch): a resumed run sees the same batches.
+      Rng rng(derive_seed(seed_, "epoch-" + std::to_string(epoch)));
+      perm = permutation(n, rng);
+      perm_epoch = epoch;
+    }
+    const auto index = perm.slice(0, pos * batch_size_, std::min(n, (pos + 1) * batch_size_));
+    const auto batch = task_->get(data::Split::train, index, device_);
+
+    lr = learning_rate(options_, state_.step, total_steps_);
+    for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
+    optimizer_->zero_grad();
+    auto loss = task_->loss(model_.forward(batch.x), batch.y);
+    loss.backward();
+    if (options_.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, options_.grad_clip);
+    optimizer_->step();
+    running += loss.detach().to(torch::kDouble);
+    ++running_count;
+    ++state_.step;
+
+    const bool eval_due = state_.step % options_.eval_every == 0 || state_.step == total_steps_;
+    const bool ckpt_due = options_.checkpoint_every > 0 ? state_.step % options_.checkpoint_every == 0 : eval_due;
+    if (eval_due) {
+      flush_running();
+      if (!std::isfinite(state_.running_loss))
+        throw Error(fmt::format("training diverged at step {} (non-finite loss); try a lower train.lr (now {})",
+                                state_.step, options_.lr));
+      tick();
+      evaluate_now(lr, log.get());
+    }
+    if (ckpt_due && state_.step < total_steps_ && !state_.stopped_early) {
+      flush_running();
+      tick();
+      checkpoint();
+    }
+    if (last_eval_) {
+      std::string status = fmt::format("train {:.4g}", last_eval_->train_loss);
+      for (const auto& [split, r] : last_eval_->results) status += fmt::format("  {} {:.4g}", data::to_string(split), r.loss);
+      progress.update(state_.step, status);
+    } else {
+      progress.update(state_.step);
+    }
+  }
+  flush_running();
+  tick();
+  progress.finish();
+
+  TrainResult result;
+  result.steps = state_.step;
+  result.stopped_early = state_.stopped_early;
+  result.best_step = state_.best_step;
+  result.seconds = state_.seconds;
+  if (stopped_by_caller) {
+    checkpoint();
+    if (interrupted()) log::warn("interrupted at step {}; checkpoint saved, continue with --resume", state_.step);
+    return result;
+  }
+  result.finished = true;
+  if (state_.stopped_early) log::info("early stopping at step {} (best validation loss at step {})", state_.step, state_.best_step);
+  if (options_.early_stopping.enabled && options_.early_stopping.restore_best && !best_weights_.empty()) {
+    torch::NoGradGuard no_grad;
+    auto current = model_.ptr()->parameters();
+    for (size_t i = 0; i < current.size(); ++i) current[i].copy_(best_weights_[i]);
+  }
+  for (auto split : {data::Split::train, data::Split::val, data::Split::test})
+    if (task_->size(split) > 0)
+      result.final[split] = evaluate(model_, *task_, split, device_, options_.eval_batch_size);
+  if (!out_dir_.empty()) {
+    save_weights(path("model.pt"), *model_.ptr());
+    checkpoint();  // the finished state, so a finished run can be resumed (a no-op) or inspected
+  }
+  return result;
+}
+
+}  // namespace modnet::train
