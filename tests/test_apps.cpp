@@ -1,1 +1,152 @@
+// End-to-end tests of the command-line apps, run as a user would run them.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "modnet/core/files.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Result sh(const std::string& command) {
+  Result r;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf{};
+  while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
+  const int raw = ::pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+const std::string kBin = std::string(MODNET_BINARY_DIR) + "/bin/";
+const std::string kConfig = std::string(MODNET_SOURCE_DIR) + "/configs/sine/monolithic.yaml";
+// A small, fast version of the preset: the overrides a user would type.
+const std::string kSmall =
+    " task.n_train=512 task.n_val=256 task.n_test=512 train.steps=120 train.eval_every=40 log_level=warn";
+
+class AppsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("modnet_apps_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string sub(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+TEST_F(AppsTest, TrainThenEvaluate) {
+  auto r = sh(kBin + "modnet-train --config " + kConfig + kSmall + " --out " + sub("run"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* f : {"config.yaml", "metrics.csv", "model.pt", "checkpoint.pt", "summary.json"})
+    EXPECT_TRUE(fs::exists(sub(std::string("run/") + f))) << f;
+  const auto summary = YAML::LoadFile(sub("run/summary.json"));
+  EXPECT_EQ(summary["steps"].as<int>(), 120);
+  EXPECT_LT(summary["test_loss"].as<double>(), summary["test_target_variance"].as<double>());
+
+  // modnet-eval reproduces the summary's test loss from the saved weights.
+  r = sh(kBin + "modnet-eval --run " + sub("run"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("test loss"), std::string::npos) << r.output;
+  const auto eval = YAML::LoadFile(sub("run/eval_test.json"));
+  EXPECT_NEAR(eval["loss"].as<double>(), summary["test_loss"].as<double>(), 1e-6);
+  r = sh(kBin + "modnet-eval --run " + sub("run") + " --split train");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NEAR(YAML::LoadFile(sub("run/eval_train.json"))["loss"].as<double>(), summary["train_loss"].as<double>(), 1e-6);
+}
+
+TEST_F(AppsTest, ExistingRunDirectoryIsRefusedUnlessForced) {
+  ASSERT_EQ(sh(kBin + "modnet-train --config " + kConfig + kSmall + " train.steps=10 --out " + sub("run")).status, 0);
+  const std::string before = modnet::read_file(sub("run/summary.json"));
+  auto r = sh(kBin + "modnet-train --config " + kConfig + kSmall + " train.steps=10 --out " + sub("run"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--force"), std::string::npos) << r.output;
+  EXPECT_EQ(modnet::read_file(sub("run/summary.json")), before);  // untouched
+  r = sh(kBin + "modnet-train --config " + kConfig + kSmall + " train.steps=20 --out " + sub("run") + " --force");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(YAML::LoadFile(sub("run/summary.json"))["steps"].as<int>(), 20);
+}
+
+TEST_F(AppsTest, StopAndResumeEqualsOneRun) {
+  ASSERT_EQ(sh(kBin + "modnet-train --config " + kConfig + kSmall + " --out " + sub("full")).status, 0);
+  auto r = sh(kBin + "modnet-train --config " + kConfig + kSmall + " --out " + sub("split") + " --stop-at-step 50");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("--resume"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(sub("split/summary.json")));
+  r = sh(kBin + "modnet-train --resume " + sub("split"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto a = YAML::LoadFile(sub("full/summary.json"));
+  const auto b = YAML::LoadFile(sub("split/summary.json"));
+  for (const char* key : {"train_loss", "val_loss", "test_loss", "steps", "config_hash"})
+    EXPECT_EQ(a[key].as<std::string>(), b[key].as<std::string>()) << key;
+  EXPECT_EQ(modnet::read_file(sub("full/model.pt")).size(), modnet::read_file(sub("split/model.pt")).size());
+}
+
+TEST_F(AppsTest, BadInputGivesOneClearLineAndNonZeroExit) {
+  struct Case {
+    std::string args, expect;
+  };
+  const std::vector<Case> cases{
+      {"--config " + kConfig + " train.lrr=1 --out " + sub("x"), "train.lrr"},
+      {"--config " + kConfig + " train.lr=-1 --out " + sub("x"), "train.lr"},
+      {"--config " + kConfig + " task.dim=abc --out " + sub("x"), "task.dim"},
+      {"--config " + kConfig + " model.type=nosuch --out " + sub("x"), "nosuch"},
+      {"--config " + kConfig + " train.epochs=3 --out " + sub("x"), "only one of"},
+      {"--config " + kConfig + " device=cuda:7 --out " + sub("x"), "cuda"},
+      {"--config " + sub("missing.yaml") + " --out " + sub("x"), "missing.yaml"},
+      {"--config " + kConfig, "--out"},
+      {"--bogus", "--bogus"},
+      {"--resume " + sub("nothing"), "config.yaml"},
+  };
+  for (const auto& c : cases) {
+    auto r = sh(kBin + "modnet-train " + c.args);
+    EXPECT_NE(r.status, 0) << c.args;
+    EXPECT_NE(r.output.find("modnet-train: error:"), std::string::npos) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.args << "\n" << r.output;
+    EXPECT_EQ(r.output.find("Exception raised from"), std::string::npos) << "backtrace leaked:\n" << r.output;
+    EXPECT_FALSE(fs::exists(sub("x"))) << "nothing is written on bad input: " << c.args;
+  }
+  // A YAML file with an unknown key: the message points at the file and line.
+  {
+    std::ofstream f(sub("bad.yaml"));
+    f << "task:\n  type: sine\nmodel:\n  type: monolithic\n  params: 100\ntrain:\n  steps: 5\n  bogus_key: 1\n";
+  }
+  auto r = sh(kBin + "modnet-train --config " + sub("bad.yaml") + " --out " + sub("x"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("bad.yaml:8:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("train.bogus_key"), std::string::npos) << r.output;
+
+  r = sh(kBin + "modnet-eval --run " + sub("nothing"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("modnet-eval: error:"), std::string::npos) << r.output;
+}
+
+TEST_F(AppsTest, PrintConfigShowsResolvedValuesWithOverrides) {
+  auto r = sh(kBin + "modnet-train --config " + kConfig + " train.lr=0.01 model.params=5000 --print-config");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("lr: 0.01"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("params: 5000"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("weight_decay: 0.0"), std::string::npos) << "defaults are shown:\n" << r.output;
+  // The printed config is itself a valid config.
+  modnet::write_file_atomic(sub("printed.yaml"), r.output);
+  EXPECT_EQ(sh(kBin + "modnet-train --config " + sub("printed.yaml") + " --print-config").output, r.output);
+  EXPECT_EQ(sh(kBin + "modnet-train --help").status, 0);
+}
+
+}  // namespace

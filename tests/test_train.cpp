@@ -1,1 +1,340 @@
+// Trainer, schedules, checkpoints, metrics sinks and the experiment glue.
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "modnet/core/config.h"
+#include "modnet/core/files.h"
+#include "modnet/core/log.h"
+#include "modnet/data/sine_wave_task.h"
+#include "modnet/models/mlp.h"
+#include "modnet/train/experiment.h"
+#include "modnet/train/metrics.h"
+#include "modnet/train/trainer.h"
+
+namespace fs = std::filesystem;
+using namespace modnet;
+
+namespace {
+
+class TrainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    torch::manual_seed(0);
+    log::set_level(log::Level::warn);
+    dir_ = fs::temp_directory_path() /
+           ("modnet_train_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static data::TaskPtr small_task(int64_t n_train = 512) {
+    data::SineWaveOptions o;
+    o.dim = 8;
+    o.modules = 2;
+    o.module_dim = 1;
+    o.n_train = n_train;
+    o.n_val = 256;
+    o.n_test = 512;
+    return std::make_shared<data::SineWaveTask>(o, 7);
+  }
+  static torch::nn::AnyModule small_model(uint64_t seed = 1) {
+    torch::manual_seed(seed);
+    return torch::nn::AnyModule(models::MLP(models::MLPOptions(8, 1).hidden({64, 64})));
+  }
+  static train::TrainOptions options(int64_t steps) {
+    train::TrainOptions o;
+    o.steps = steps;
+    o.batch_size = 64;
+    o.lr = 3e-3;
+    o.eval_every = 25;
+    o.progress = false;
+    return o;
+  }
+  static std::vector<torch::Tensor> params(torch::nn::AnyModule& m) {
+    std::vector<torch::Tensor> out;
+    for (const auto& p : m.ptr()->parameters()) out.push_back(p.detach().clone());
+    return out;
+  }
+  static void expect_equal(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "parameter " << i << " differs";
+  }
+  std::string sub(const std::string& name) const { return (dir_ / name).string(); }
+
+  fs::path dir_;
+};
+
+TEST(Schedule, WarmupStepAndCosine) {
+  train::TrainOptions o;
+  o.lr = 1.0;
+  o.warmup_steps = 4;
+  // Linear warm-up reaches lr at the end of warm-up: (step+1)/warmup.
+  EXPECT_DOUBLE_EQ(train::learning_rate(o, 0, 100), 0.25);
+  EXPECT_DOUBLE_EQ(train::learning_rate(o, 3, 100), 1.0);
+  EXPECT_DOUBLE_EQ(train::learning_rate(o, 50, 100), 1.0);  // constant afterwards
+  o.schedule = "step";
+  o.step_size = 10;
+  o.gamma = 0.5;
+  EXPECT_DOUBLE_EQ(train::learning_rate(o, 13, 100), 1.0);   // 9 steps after warm-up
+  EXPECT_DOUBLE_EQ(train::learning_rate(o, 14, 100), 0.5);   // 10 steps after warm-up
+  EXPECT_DOUBLE_EQ(train::learning_rate(o, 34, 100), 0.125);
+  o.schedule = "cosine";
+  o.min_lr = 0.1;
+  EXPECT_DOUBLE_EQ(train::learning_rate(o, 4, 104), 1.0);                 // start of the cosine
+  EXPECT_NEAR(train::learning_rate(o, 54, 104), 0.55, 1e-12);             // half-way: (1+0.1)/2
+  EXPECT_NEAR(train::learning_rate(o, 104, 104), 0.1, 1e-12);             // the floor
+}
+
+TEST_F(TrainTest, DrivesTrainingLossWellBelowTargetVariance) {
+  auto task = small_task(1024);
+  auto model = small_model();
+  auto opts = options(600);
+  train::Trainer trainer(opts, model, task, torch::kCPU, 3, "");
+  const auto result = trainer.run();
+  ASSERT_TRUE(result.finished);
+  const double variance = task->all(data::Split::train).y.var(false).item<double>();
+  const double train_loss = result.final.at(data::Split::train).loss;
+  const double test_loss = result.final.at(data::Split::test).loss;
+  EXPECT_LT(train_loss, 0.1 * variance) << "variance " << variance;
+  EXPECT_LT(test_loss, 0.5 * variance) << "variance " << variance;
+}
+
+TEST_F(TrainTest, EpochBudgetCountsPartialBatches) {
+  auto opts = options(1);
+  opts.steps.reset();
+  opts.epochs = 3;
+  opts.batch_size = 100;  // 512 samples: 6 batches per epoch, the last one partial
+  train::Trainer trainer(opts, small_model(), small_task(512), torch::kCPU, 3, "");
+  EXPECT_EQ(trainer.steps_per_epoch(), 6);
+  EXPECT_EQ(trainer.total_steps(), 18);
+  EXPECT_EQ(trainer.run().steps, 18);
+}
+
+TEST_F(TrainTest, ResumeEqualsUninterruptedRun) {
+  auto task = small_task();
+  for (const std::string optimizer : {"adam", "sgd", "adamw"}) {
+    auto opts = options(120);
+    opts.optimizer = optimizer;
+    opts.schedule = "cosine";
+    opts.warmup_steps = 10;
+    opts.grad_clip = 1.0;
+    opts.early_stopping.enabled = true;
+    opts.early_stopping.patience = 100;
+
+    auto full_model = small_model();
+    train::Trainer full(opts, full_model, task, torch::kCPU, 5, sub("full_" + optimizer));
+    fs::create_directories(sub("full_" + optimizer));
+    full.run();
+
+    // N steps, stop (checkpointed), then a fresh trainer with a *different* initial model resumes.
+    fs::create_directories(sub("split_" + optimizer));
+    auto first_model = small_model();
+    train::Trainer first(opts, first_model, task, torch::kCPU, 5, sub("split_" + optimizer));
+    const auto partial = first.run(60);
+    EXPECT_FALSE(partial.finished);
+    EXPECT_EQ(partial.steps, 60);
+    auto second_model = small_model(99);
+    train::Trainer second(opts, second_model, task, torch::kCPU, 5, sub("split_" + optimizer));
+    second.resume();
+    EXPECT_EQ(second.step(), 60);
+    const auto rest = second.run();
+    EXPECT_TRUE(rest.finished);
+    expect_equal(params(full_model), params(second_model));
+    // The resumed metrics log equals the uninterrupted one except for wall-clock columns.
+    auto strip_seconds = [](const std::string& text) {
+      std::string out;
+      std::istringstream in(text);
+      for (std::string line; std::getline(in, line);) out += line.substr(0, line.rfind(',')) + "\n";
+      return out;
+    };
+    EXPECT_EQ(strip_seconds(read_file(sub("full_" + optimizer + "/metrics.csv"))),
+              strip_seconds(read_file(sub("split_" + optimizer + "/metrics.csv"))))
+        << optimizer;
+  }
+}
+
+TEST_F(TrainTest, CheckpointRoundTrip) {
+  auto task = small_task();
+  auto model = small_model();
+  auto opts = options(30);
+  train::Trainer trainer(opts, model, task, torch::kCPU, 5, "");
+  trainer.run();
+  train::TrainerState state;
+  state.step = 30;
+  state.best_val = 0.25;
+  state.best_step = 20;
+  state.bad_evals = 2;
+  state.seconds = 1.5;
+  std::vector<torch::Tensor> best{torch::ones({3}), torch::arange(4)};
+  train::save_checkpoint(sub("ck.pt"), *model.ptr(), trainer.optimizer(), state, best);
+  EXPECT_TRUE(fs::exists(sub("ck.pt")));
+  for (const auto& e : fs::directory_iterator(dir_)) EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos);
+
+  auto other = small_model(42);
+  auto other_opt = train::make_optimizer(opts, other.ptr()->parameters());
+  train::TrainerState loaded;
+  std::vector<torch::Tensor> loaded_best;
+  train::load_checkpoint(sub("ck.pt"), *other.ptr(), *other_opt, loaded, loaded_best);
+  expect_equal(params(model), params(other));
+  EXPECT_EQ(loaded.step, 30);
+  EXPECT_EQ(loaded.best_val, 0.25);
+  EXPECT_EQ(loaded.best_step, 20);
+  EXPECT_EQ(loaded.bad_evals, 2);
+  EXPECT_EQ(loaded.seconds, 1.5);
+  expect_equal(best, loaded_best);
+  // Optimiser state came along: one more identical step on both gives identical parameters.
+  auto batch = task->get(data::Split::train, torch::arange(64), torch::kCPU);
+  auto step = [&](torch::nn::AnyModule& m, torch::optim::Optimizer& o) {
+    o.zero_grad();
+    task->loss(m.forward(batch.x), batch.y).backward();
+    o.step();
+  };
+  step(model, trainer.optimizer());
+  step(other, *other_opt);
+  expect_equal(params(model), params(other));
+
+  // A checkpoint of another architecture is refused with a message naming the file.
+  torch::manual_seed(0);
+  auto wrong = torch::nn::AnyModule(models::MLP(models::MLPOptions(8, 1).hidden({5})));
+  auto wrong_opt = train::make_optimizer(opts, wrong.ptr()->parameters());
+  try {
+    train::load_checkpoint(sub("ck.pt"), *wrong.ptr(), *wrong_opt, loaded, loaded_best);
+    FAIL() << "loading into a different architecture must fail";
+  } catch (const modnet::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("ck.pt"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(train::load_checkpoint(sub("missing.pt"), *other.ptr(), *other_opt, loaded, loaded_best), modnet::Error);
+}
+
+TEST_F(TrainTest, EarlyStoppingRestoresBestValidationWeights) {
+  // A tiny training set and a large lr overfit quickly; patience 2 stops the run early.
+  auto task = small_task(64);
+  auto model = small_model();
+  auto opts = options(2000);
+  opts.lr = 1e-2;
+  opts.batch_size = 16;
+  opts.eval_every = 20;
+  opts.early_stopping.enabled = true;
+  opts.early_stopping.patience = 2;
+  std::vector<std::pair<int64_t, double>> val_curve;
+  train::Trainer trainer(opts, model, task, torch::kCPU, 3, "");
+  trainer.add_callback([&](const train::EvalPoint& p) { val_curve.emplace_back(p.step, p.results.at(data::Split::val).loss); });
+  const auto result = trainer.run();
+  ASSERT_TRUE(result.stopped_early);
+  EXPECT_LT(result.steps, 2000);
+  auto best = *std::min_element(val_curve.begin(), val_curve.end(),
+                                [](const auto& a, const auto& b) { return a.second < b.second; });
+  EXPECT_EQ(result.best_step, best.first);
+  // The final weights are the best ones: their validation loss is the best logged one.
+  EXPECT_NEAR(result.final.at(data::Split::val).loss, best.second, 1e-6);
+  EXPECT_EQ(result.steps, best.first + opts.eval_every * opts.early_stopping.patience);
+}
+
+TEST_F(TrainTest, EarlyStoppingWithoutValidationSplitIsAnError) {
+  data::SineWaveOptions o;
+  o.dim = 8;
+  o.n_val = 0;
+  auto task = std::make_shared<data::SineWaveTask>(o, 1);
+  auto opts = options(10);
+  opts.early_stopping.enabled = true;
+  train::Trainer trainer(opts, small_model(), task, torch::kCPU, 3, "");
+  EXPECT_THROW(trainer.run(), modnet::ConfigError);
+}
+
+TEST_F(TrainTest, DivergenceIsReportedClearly) {
+  auto opts = options(50);
+  opts.lr = 1e12;
+  opts.optimizer = "sgd";
+  opts.momentum = 0.0;
+  train::Trainer trainer(opts, small_model(), small_task(), torch::kCPU, 3, "");
+  try {
+    trainer.run();
+    FAIL() << "a huge learning rate must diverge";
+  } catch (const modnet::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("diverged"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(TrainTest, MetricsCsvColumnsAndRows) {
+  auto opts = options(50);
+  train::Trainer trainer(opts, small_model(), small_task(), torch::kCPU, 3, dir_.string());
+  trainer.run();
+  std::istringstream in(read_file(sub("metrics.csv")));
+  std::string header;
+  std::getline(in, header);
+  EXPECT_EQ(header, "step,epoch,split,loss,accuracy,lr,seconds");
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(line);
+  // Evaluations at steps 25 and 50, three rows each (train, val, test).
+  ASSERT_EQ(rows.size(), 6u);
+  EXPECT_EQ(rows[0].rfind("25,", 0), 0u);
+  EXPECT_NE(rows[1].find(",val,"), std::string::npos);
+  EXPECT_NE(rows[5].find("50,"), std::string::npos);
+  EXPECT_TRUE(fs::exists(sub("model.pt")));
+}
+
+TEST_F(TrainTest, CsvLogKeepsRowsUpToTheResumeStep) {
+  {
+    train::CsvLog log(sub("log.csv"), {"step", "value"});
+    for (int s = 1; s <= 5; ++s) log.row({std::to_string(s * 10), std::to_string(s)});
+  }
+  {
+    train::CsvLog log(sub("log.csv"), {"step", "value"}, 30);
+    log.row({"40", "x"});
+  }
+  EXPECT_EQ(read_file(sub("log.csv")), "step,value\n10,1\n20,2\n30,3\n40,x\n");
+  train::CsvLog log(sub("log.csv"), {"step", "value"});
+  EXPECT_THROW(log.row({"1"}), modnet::Error);
+}
+
+TEST(Json, DumpsNestedObjectsAndNonFiniteAsNull) {
+  train::Json inner;
+  inner.set("a", int64_t(1));
+  train::Json j;
+  j.set("x", 0.5).set("s", "q\"uote").set("b", true).set("nan", std::nan("")).set("in", inner);
+  EXPECT_EQ(j.dump(1), "{\n \"x\": 0.5,\n \"s\": \"q\\\"uote\",\n \"b\": true,\n \"nan\": null,\n \"in\": {\n  \"a\": 1\n }\n}\n");
+  // The output parses as JSON (YAML 1.2 is a superset for this subset).
+  auto node = YAML::Load(j.dump());
+  EXPECT_EQ(node["in"]["a"].as<int>(), 1);
+}
+
+TEST_F(TrainTest, ExperimentWritesRunDirectory) {
+  auto cfg = train::load_experiment_config(std::string(MODNET_SOURCE_DIR) + "/configs/sine/monolithic.yaml",
+                                           {"train.steps=40", "train.eval_every=20", "task.n_train=256",
+                                            "task.n_test=256", "train.progress=false", "log_level=warn"});
+  train::Experiment experiment(cfg);
+  const auto result = experiment.run(sub("run"), RunDirMode::fresh);
+  EXPECT_TRUE(result.finished);
+  for (const char* f : {"config.yaml", "metrics.csv", "model.pt", "checkpoint.pt", "summary.json"})
+    EXPECT_TRUE(fs::exists(sub(std::string("run/") + f))) << f;
+  const auto summary = YAML::LoadFile(sub("run/summary.json"));
+  EXPECT_EQ(summary["steps"].as<int64_t>(), 40);
+  EXPECT_EQ(summary["parameters"].as<int64_t>(), experiment.parameter_count());
+  EXPECT_NEAR(summary["test_loss"].as<double>(), result.final.at(data::Split::test).loss, 1e-12);
+  // The saved config reproduces the run's config exactly.
+  EXPECT_EQ(read_file(sub("run/config.yaml")), train::experiment_config_yaml(cfg));
+  // The same directory is refused without force/resume.
+  train::Experiment again(cfg);
+  EXPECT_THROW(again.run(sub("run"), RunDirMode::fresh), modnet::Error);
+}
+
+TEST_F(TrainTest, ExperimentIsDeterministicForASeed) {
+  const std::vector<std::string> overrides{"train.steps=30", "train.eval_every=30", "task.n_train=256",
+                                           "task.n_test=256", "train.progress=false", "log_level=warn"};
+  auto cfg = train::load_experiment_config(std::string(MODNET_SOURCE_DIR) + "/configs/sine/monolithic.yaml", overrides);
+  train::Experiment a(cfg), b(cfg);
+  a.run(sub("a"), RunDirMode::fresh);
+  b.run(sub("b"), RunDirMode::fresh);
+  expect_equal(params(a.model()), params(b.model()));
+  auto other = overrides;
+  other.push_back("seed=1");
+  train::Experiment c(train::load_experiment_config(std::string(MODNET_SOURCE_DIR) + "/configs/sine/monolithic.yaml", other));
+  EXPECT_FALSE(torch::equal(params(a.model())[0], params(c.model())[0]));
+}
+
+}  // namespace

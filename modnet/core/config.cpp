@@ -14,6 +14,7 @@ std::string format_double(double v) {
 }  // namespace detail
 
 std::string Check::describe(const std::string& type) const {
+  const auto num = [](double v) { return fmt::format("{}", v); };
   if (!choices.empty()) {
     std::string s = "one of ";
     for (size_t i = 0; i < choices.size(); ++i) s += (i ? ", " : "") + choices[i];
@@ -21,9 +22,9 @@ std::string Check::describe(const std::string& type) const {
   }
   std::string s = type;
   if (lo && hi && !lo_strict && !hi_strict)
-    return fmt::format("{} in [{}, {}]", s, detail::format_double(*lo), detail::format_double(*hi));
-  if (lo) s += fmt::format(" {} {}", lo_strict ? ">" : ">=", detail::format_double(*lo));
-  if (hi) s += fmt::format("{} {} {}", lo ? " and" : "", hi_strict ? "<" : "<=", detail::format_double(*hi));
+    return fmt::format("{} in [{}, {}]", s, num(*lo), num(*hi));
+  if (lo) s += fmt::format(" {} {}", lo_strict ? ">" : ">=", num(*lo));
+  if (hi) s += fmt::format("{} {} {}", lo ? " and" : "", hi_strict ? "<" : "<=", num(*hi));
   return s;
 }
 
