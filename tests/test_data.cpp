@@ -47,8 +47,8 @@ void expect_same_batch(const Batch& a, const Batch& b) {
 
 bool same_batch(const Batch& a, const Batch& b) { return torch::equal(a.x, b.x) && torch::equal(a.y, b.y); }
 
-double var(const torch::Tensor& t) { return t.to(torch::kDouble).var(/*unbiased=*/false).item<double>(); }
-double mean(const torch::Tensor& t) { return t.to(torch::kDouble).mean().item<double>(); }
+double variance_of(const torch::Tensor& t) { return t.to(torch::kDouble).var(/*unbiased=*/false).item<double>(); }
+double mean_of(const torch::Tensor& t) { return t.to(torch::kDouble).mean().item<double>(); }
 
 }  // namespace
 
@@ -97,8 +97,8 @@ TEST_F(SineWaveTest, InputsAreStandardNormal) {
   const SineWaveTask task(o, 3);
   const auto x = task.all(Split::train).x.to(torch::kDouble);
   // 640k draws: the sd of the overall mean is 0.0013, of the overall variance 0.0018.
-  EXPECT_NEAR(mean(x), 0.0, 0.01);
-  EXPECT_NEAR(var(x), 1.0, 0.015);
+  EXPECT_NEAR(mean_of(x), 0.0, 0.01);
+  EXPECT_NEAR(variance_of(x), 1.0, 0.015);
   // Per coordinate (20k draws each): sd of the mean 0.007, of the variance 0.01.
   const auto col_mean = x.mean(0), col_var = x.var(0, /*unbiased=*/false);
   EXPECT_LT(col_mean.abs().max().item<double>(), 0.04);
@@ -217,8 +217,8 @@ void expect_moments_match(const SineWaveOptions& base, uint64_t seed) {
   ASSERT_GT(v, 0);
   const auto y = task.all(Split::test).y;
   // sd of the empirical mean is sqrt(v / 2e5) = 0.0022·sqrt(v); of the variance about 0.3-0.5% of v.
-  EXPECT_NEAR(mean(y), m, 0.01 * std::sqrt(v));
-  EXPECT_NEAR(var(y), v, 0.025 * v);
+  EXPECT_NEAR(mean_of(y), m, 0.01 * std::sqrt(v));
+  EXPECT_NEAR(variance_of(y), v, 0.025 * v);
 }
 }  // namespace
 
@@ -265,10 +265,10 @@ TEST_F(SineWaveTest, LabelNoise) {
   for (auto split : {Split::train, Split::val}) {
     const auto b = task.all(split);
     const auto residual = b.y.to(torch::kDouble) - task.target(b.x);
-    EXPECT_NEAR(var(residual), sigma * sigma, 0.02 * sigma * sigma);
-    EXPECT_NEAR(mean(residual), 0.0, 0.01);
+    EXPECT_NEAR(variance_of(residual), sigma * sigma, 0.02 * sigma * sigma);
+    EXPECT_NEAR(mean_of(residual), 0.0, 0.01);
     // The noise adds σ² to the target variance.
-    EXPECT_NEAR(var(b.y) - var(task.target(b.x)), sigma * sigma, 0.03);
+    EXPECT_NEAR(variance_of(b.y) - variance_of(task.target(b.x)), sigma * sigma, 0.03);
   }
   // Test targets are clean.
   const auto test = task.all(Split::test);
@@ -277,7 +277,7 @@ TEST_F(SineWaveTest, LabelNoise) {
   o.noise_on_test = true;
   const SineWaveTask noisy(o, 2);
   const auto t2 = noisy.all(Split::test);
-  EXPECT_NEAR(var(t2.y.to(torch::kDouble) - noisy.target(t2.x)), sigma * sigma, 0.02 * sigma * sigma);
+  EXPECT_NEAR(variance_of(t2.y.to(torch::kDouble) - noisy.target(t2.x)), sigma * sigma, 0.02 * sigma * sigma);
   // The noise does not change the inputs or the function.
   EXPECT_TRUE(torch::equal(t2.x, test.x));
 }
@@ -290,7 +290,7 @@ TEST_F(SineWaveTest, ProductTarget) {
   const auto b = task.all(Split::train);
   EXPECT_EQ(b.y.sizes(), (std::vector<int64_t>{500, 1}));
   EXPECT_TRUE(torch::isfinite(b.y).all().item<bool>());
-  EXPECT_GT(var(b.y), 1e-3);
+  EXPECT_GT(variance_of(b.y), 1e-3);
   EXPECT_TRUE(torch::allclose(task.target(b.x), b.y.to(torch::kDouble), 1e-4, 1e-4));
   // The product target uses the module's own coordinates as its directions.
   EXPECT_TRUE(torch::allclose(task.ridge_directions(), torch::cat(task.true_projections(), 1)));

@@ -71,6 +71,7 @@ class SineWaveTask : public Task {
   int64_t size(Split split) const override;
   Batch get(Split split, const torch::Tensor& index, const torch::Device& device) const override;
   std::vector<torch::Tensor> true_projections() const override;
+  torch::Tensor true_ridge_directions() const override { return directions_; }
 
   const SineWaveOptions& options() const { return options_; }
   /// Noise-free targets for arbitrary inputs x [n, D] (float64 or float32), as [n, 1] float64.

@@ -37,6 +37,9 @@ class Task {
   /// The ground-truth module projections, one [input_dim, m] tensor with orthonormal columns per
   /// module, when the task is built from known modules (empty otherwise).
   virtual std::vector<torch::Tensor> true_projections() const { return {}; }
+  /// Unit directions whose ridge functions make up the target, as columns [input_dim, R], when
+  /// the task is built that way (undefined tensor otherwise).
+  virtual torch::Tensor true_ridge_directions() const { return {}; }
   /// Whole split at once (convenience for small tasks and analyses).
   Batch all(Split split, const torch::Device& device = torch::kCPU) const;
 };
