@@ -5,7 +5,7 @@
 #   scripts/run.sh [key.sub=value ...]   overrides are passed to every modnet-train call
 #
 # Environment: MODNET_OUT (default <repo>/runs/main; a relative path is taken from the
-# current directory), plus those of scripts/setup.sh.
+# current directory), MODNET_SEEDS (default "0 1 2"), plus those of scripts/setup.sh.
 set -euo pipefail
 # shellcheck source=scripts/setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -37,28 +37,32 @@ bin="$MODNET_BUILD_DIR/bin"
 mkdir -p "$OUT"
 
 ran=() failed=()
+read -r -a seeds <<<"${MODNET_SEEDS:-0 1 2}"
 for method in monolithic modular kernel_modular; do
   config="configs/sine/$method.yaml"
   if [[ ! -f $config ]]; then
     modnet_log "no $config: skipping $method"
     continue
   fi
-  modnet_log "training $method -> $OUT/$method"
-  t0=$SECONDS
-  if "$bin/modnet-train" --config "$config" "$@" --out "$OUT/$method" --force; then
-    ran+=("$method")
-    modnet_log "$method done in $((SECONDS - t0)) s"
-  else
-    failed+=("$method")
-    modnet_log "$method FAILED after $((SECONDS - t0)) s"
-  fi
+  for seed in "${seeds[@]}"; do
+    run="$OUT/$method/seed$seed"
+    modnet_log "training $method (seed $seed) -> $run"
+    t0=$SECONDS
+    if "$bin/modnet-train" --config "$config" seed="$seed" "$@" --out "$run" --force; then
+      ran+=("$method/seed$seed")
+      modnet_log "$method (seed $seed) done in $((SECONDS - t0)) s"
+    else
+      failed+=("$method/seed$seed")
+      modnet_log "$method (seed $seed) FAILED after $((SECONDS - t0)) s"
+    fi
+  done
 done
 
 [[ ${#ran[@]} -gt 0 || ${#failed[@]} -gt 0 ]] || modnet_die "no configs/sine/{monolithic,modular,kernel_modular}.yaml found"
 
 if [[ ${#ran[@]} -gt 0 ]]; then
   if [[ -x $bin/modnet-report ]]; then
-    "$bin/modnet-report" "$OUT"
+    "$bin/modnet-report" --runs "$OUT"
   else
     modnet_log "no modnet-report built yet; runs are in $OUT/{${ran[*]}}"
   fi

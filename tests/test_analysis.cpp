@@ -1,1 +1,366 @@
+// Tests of modnet/analysis: module similarity and its chance levels (PAPER.md §5), ridge coverage,
+// per-slot energy, t-SNE and projector features, and gnuplot figures.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "modnet/analysis/plot.h"
+#include "modnet/analysis/similarity.h"
+#include "modnet/analysis/tsne.h"
+#include "modnet/core/error.h"
+#include "modnet/core/files.h"
+
+namespace fs = std::filesystem;
+namespace ma = modnet::analysis;
+
+namespace {
+
+const auto kF64 = torch::TensorOptions().dtype(torch::kFloat64);
+
+class AnalysisTest : public ::testing::Test {
+ protected:
+  void SetUp() override { torch::manual_seed(0); }
+  torch::Generator gen_ = at::detail::createCPUGenerator(1234);
+
+  torch::Tensor gaussian(std::vector<int64_t> shape) { return torch::randn(shape, gen_, kF64); }
+  // A random [.., D, m] matrix with orthonormal columns.
+  torch::Tensor random_basis(int64_t D, int64_t m) { return std::get<0>(torch::linalg_qr(gaussian({D, m}))); }
+  std::vector<torch::Tensor> random_truth(int64_t k, int64_t D, int64_t m) {
+    std::vector<torch::Tensor> t;
+    for (int64_t i = 0; i < k; ++i) t.push_back(random_basis(D, m));
+    return t;
+  }
+};
+
+// A scratch directory removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() /
+           ("modnet-test-analysis-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {  // MODNET_KEEP_TEST_FILES=1 keeps it, to look at the figures
+    if (std::getenv("MODNET_KEEP_TEST_FILES") != nullptr) return;
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+// ---- similarity ------------------------------------------------------------------------------
+
+TEST_F(AnalysisTest, OrthonormalBasisSpansInputAndKeepsShape) {
+  const auto u = gaussian({4, 10, 3}) * 5.0;
+  const auto q = ma::orthonormal_basis(u.to(torch::kFloat32));
+  ASSERT_EQ(q.sizes(), u.sizes());
+  EXPECT_EQ(q.scalar_type(), torch::kFloat64);
+  const auto gram = torch::matmul(q.transpose(1, 2), q);
+  EXPECT_TRUE(torch::allclose(gram, torch::eye(3, kF64).expand({4, 3, 3}), 0, 1e-12));
+  // Same span: projecting u onto span(q) changes nothing.
+  const auto proj = torch::matmul(q, torch::matmul(q.transpose(1, 2), u));
+  EXPECT_TRUE(torch::allclose(proj, u, 1e-5, 1e-4));
+  EXPECT_THROW(ma::orthonormal_basis(gaussian({3, 5})), c10::Error);  // b > D
+  EXPECT_THROW(ma::orthonormal_basis(gaussian({3})), c10::Error);
+}
+
+TEST_F(AnalysisTest, SimilarityIsOneForTheTrueProjections) {
+  const int64_t D = 16, k = 3, m = 3;
+  const auto truth = random_truth(k, D, m);
+  const auto stacked = torch::stack(truth);
+  EXPECT_NEAR(ma::similarity_score(stacked, truth), 1.0, 1e-9);
+  // Rescaled and rotated within each subspace by a random orthogonal m×m matrix.
+  std::vector<torch::Tensor> moved;
+  for (const auto& u : truth) moved.push_back(3.7 * torch::mm(u, random_basis(m, m)));
+  const auto learned = torch::stack(moved).to(torch::kFloat32);
+  EXPECT_NEAR(ma::similarity_score(learned, truth), 1.0, 1e-6);  // float32 input
+  EXPECT_NEAR(ma::similarity_score(torch::stack(moved), truth), 1.0, 1e-9);
+  const auto ov = ma::subspace_overlaps(torch::stack(moved), truth);
+  ASSERT_EQ(ov.sizes(), (std::vector<int64_t>{k, k}));
+  EXPECT_TRUE(torch::allclose(ov.diagonal(), torch::ones({k}, kF64), 0, 1e-9));
+  EXPECT_LT(ov.fill_diagonal_(0).max().item<double>(), 1.0);
+  // min(b, m): a smaller span inside a true one, and a larger one containing it, both score 1.
+  const auto inside = truth[0].narrow(1, 0, 2).unsqueeze(0);  // b = 2 < m
+  EXPECT_NEAR(ma::similarity_score(inside, truth), 1.0, 1e-9);
+  const auto around = torch::cat({truth[1], gaussian({D, 2})}, 1).unsqueeze(0);  // b = 5 > m
+  EXPECT_NEAR(ma::subspace_overlaps(around, truth)[0][1].item<double>(), 1.0, 1e-9);
+}
+
+TEST_F(AnalysisTest, OverlapOfOrthogonalSubspacesIsZero) {
+  const auto eye = torch::eye(12, kF64);
+  const std::vector<torch::Tensor> truth{eye.narrow(1, 0, 3), eye.narrow(1, 3, 3)};
+  const auto learned = torch::stack({eye.narrow(1, 6, 3), 2.0 * eye.narrow(1, 9, 3)});
+  const auto ov = ma::subspace_overlaps(learned, truth);
+  EXPECT_LT(ov.abs().max().item<double>(), 1e-12);
+  // Half of a learned module inside truth 0: overlap 1/3 per basis vector.
+  const auto half = torch::cat({eye.narrow(1, 0, 1), eye.narrow(1, 6, 2)}, 1).unsqueeze(0);
+  EXPECT_NEAR(ma::subspace_overlaps(half, truth)[0][0].item<double>(), 1.0 / 3.0, 1e-12);
+  EXPECT_THROW(ma::subspace_overlaps(gaussian({2, 10, 3}), truth), c10::Error);  // D mismatch
+  EXPECT_THROW(ma::subspace_overlaps(learned, {}), c10::Error);
+}
+
+TEST_F(AnalysisTest, RandomOverlapMatchesClosedForm) {
+  // E‖Q̂ᵀQ‖²_F / min(b, m) = b·m / (D·min(b, m)): 0.09375 for D = 32, b = m = 3.
+  EXPECT_DOUBLE_EQ(ma::expected_random_overlap(32, 3, 3), 3.0 / 32.0);
+  EXPECT_DOUBLE_EQ(ma::expected_random_overlap(32, 2, 5), 5.0 / 32.0);
+  const int64_t samples = 6000;
+  const auto truth = random_truth(1, 32, 3);
+  const double mean33 = ma::subspace_overlaps(gaussian({samples, 32, 3}), truth).mean().item<double>();
+  EXPECT_NEAR(mean33 / ma::expected_random_overlap(32, 3, 3), 1.0, 0.03);
+  const auto truth5 = random_truth(1, 32, 5);
+  const double mean25 = ma::subspace_overlaps(gaussian({samples, 32, 2}), truth5).mean().item<double>();
+  EXPECT_NEAR(mean25 / ma::expected_random_overlap(32, 2, 5), 1.0, 0.03);
+  EXPECT_THROW(ma::expected_random_overlap(4, 5, 2), c10::Error);
+}
+
+TEST_F(AnalysisTest, ChanceSimilarityAboveMeanOverlapAndReproducible) {
+  const int64_t D = 32, K = 5, b = 3, samples = 300;
+  const uint64_t seed = 7;
+  const auto truth = random_truth(4, D, 3);
+  const double chance = ma::chance_similarity(truth, K, b, samples, seed);
+  EXPECT_GT(chance, ma::expected_random_overlap(D, b, 3) * 1.2);  // the max over 4 true modules
+  EXPECT_LT(chance, 0.5);
+  EXPECT_EQ(chance, ma::chance_similarity(truth, K, b, samples, seed));  // deterministic
+  EXPECT_NE(chance, ma::chance_similarity(truth, K, b, samples, seed + 1));
+  // Direct re-computation: one [samples*K, D, b] Gaussian draw from the same seeded generator.
+  auto gen = at::detail::createCPUGenerator(seed);
+  const auto draws = torch::randn({samples * K, D, b}, gen, kF64);
+  EXPECT_NEAR(chance, ma::similarity_score(draws, truth), 1e-12);
+}
+
+TEST_F(AnalysisTest, RidgeCoverage) {
+  const int64_t D = 24, b = 3;
+  const auto truth = random_truth(3, D, b);
+  // Two ridge directions per module, inside its span: U_i v_s.
+  std::vector<torch::Tensor> dirs;
+  for (const auto& u : truth) dirs.push_back(torch::mm(u, gaussian({b, 2})));
+  const auto directions = torch::cat(dirs, 1);
+  std::vector<torch::Tensor> moved;
+  for (const auto& u : truth) moved.push_back(0.2 * torch::mm(u, random_basis(b, b)));
+  EXPECT_NEAR(ma::ridge_coverage(torch::stack(moved), directions), 1.0, 1e-9);
+  // Only the first true module learned: a third of the directions covered, the rest partly.
+  const double one = ma::ridge_coverage(torch::stack(moved).narrow(0, 0, 1), directions);
+  EXPECT_GT(one, 1.0 / 3.0);
+  EXPECT_LT(one, 0.6);
+  // One random module covers b/D of a direction on average.
+  const double random1 = ma::expected_random_coverage(directions, 1, b, 3000, 3);
+  EXPECT_NEAR(random1 / (static_cast<double>(b) / D), 1.0, 0.04);
+  EXPECT_GT(ma::expected_random_coverage(directions, 8, b, 300, 3), random1);  // max over more modules
+  EXPECT_THROW(ma::ridge_coverage(torch::stack(moved), torch::zeros({D, 2}, kF64)), c10::Error);
+}
+
+TEST_F(AnalysisTest, SimilarityTrackerReportsScoresAndChanceLevels) {
+  const int64_t D = 20, K = 4, b = 2;
+  const auto truth = random_truth(3, D, 2);
+  const auto directions = torch::cat({truth[0], truth[1].narrow(1, 0, 1)}, 1);
+  const ma::SimilarityTracker tracker(truth, directions, K, b, 100, 11);
+  EXPECT_EQ(tracker.chance(), ma::chance_similarity(truth, K, b, 100, 11));
+  EXPECT_EQ(tracker.ridge_chance(), ma::expected_random_coverage(directions, K, b, 100, 12));
+  const auto learned = torch::stack({truth[0], truth[1], truth[2], gaussian({D, b})});
+  const auto r = tracker.measure(learned);
+  EXPECT_DOUBLE_EQ(r.score, ma::similarity_score(learned, truth));
+  EXPECT_GT(r.score, 0.75);
+  EXPECT_EQ(r.chance, tracker.chance());
+  EXPECT_NEAR(r.ridge_coverage, 1.0, 1e-9);
+  EXPECT_EQ(r.ridge_chance, tracker.ridge_chance());
+  EXPECT_LT(r.chance, r.score);
+  EXPECT_THROW(tracker.measure(learned.narrow(0, 0, 3)), c10::Error);  // K differs
+  // No ridge directions, or no truth at all: NaN, not an error.
+  const ma::SimilarityTracker plain(truth, torch::Tensor(), K, b, 50, 0);
+  const auto rp = plain.measure(learned);
+  EXPECT_TRUE(std::isnan(rp.ridge_coverage) && std::isnan(rp.ridge_chance));
+  EXPECT_FALSE(std::isnan(rp.score));
+  const ma::SimilarityTracker none({}, torch::Tensor(), K, b, 50, 0);
+  EXPECT_TRUE(std::isnan(none.measure(learned).score) && std::isnan(none.measure(learned).chance));
+}
+
+TEST_F(AnalysisTest, ModuleSlotEnergy) {
+  const int64_t D = 12, b = 2;
+  const std::vector<std::pair<int64_t, int64_t>> slots{{0, 4}, {4, 8}, {8, 12}};
+  auto learned = gaussian({3, D, b});
+  learned[0].zero_();
+  learned[0].narrow(0, 4, 4).copy_(gaussian({4, b}));  // module 0 sees slot 1 only
+  const auto e = ma::module_slot_energy(learned, slots);
+  ASSERT_EQ(e.sizes(), (std::vector<int64_t>{3, 3}));
+  EXPECT_NEAR(e[0][1].item<double>(), 1.0, 1e-12);
+  EXPECT_NEAR(e[0][0].item<double>() + e[0][2].item<double>(), 0.0, 1e-12);
+  EXPECT_TRUE(torch::allclose(e.sum(1), torch::ones({3}, kF64), 0, 1e-12));
+  EXPECT_TRUE((e >= 0).all().item<bool>());
+  // Energy is Frobenius: by hand for module 2, slot 2.
+  EXPECT_NEAR(e[2][2].item<double>(),
+              learned[2].narrow(0, 8, 4).pow(2).sum().item<double>() / learned[2].pow(2).sum().item<double>(),
+              1e-12);
+  const auto onehot = torch::eye(3, kF64);
+  EXPECT_DOUBLE_EQ(ma::mean_max_slot_share(onehot), 1.0);
+  EXPECT_DOUBLE_EQ(ma::mean_max_slot_share(torch::full({2, 4}, 0.25, kF64)), 0.25);
+  EXPECT_THROW(ma::module_slot_energy(learned, {{0, 5}, {4, 8}}), c10::Error);  // overlapping
+  EXPECT_THROW(ma::module_slot_energy(learned, {{0, 13}}), c10::Error);         // beyond D
+}
+
+// ---- t-SNE -----------------------------------------------------------------------------------
+
+TEST_F(AnalysisTest, TsneSeparatesTwoClustersAndIsDeterministic) {
+  const int64_t n = 30, f = 10;
+  auto centre = torch::zeros({f}, kF64);
+  centre[0] = 10.0;  // centres 10 apart, unit noise
+  const auto points = torch::cat({gaussian({n, f}), gaussian({n, f}) + centre});
+  ma::TsneOptions o;
+  o.seed = 5;
+  const auto y = ma::tsne(points, o);
+  ASSERT_EQ(y.sizes(), (std::vector<int64_t>{2 * n, 2}));
+  ASSERT_TRUE(torch::isfinite(y).all().item<bool>());
+  const auto labels = torch::cat({torch::zeros({n}, torch::kLong), torch::ones({n}, torch::kLong)});
+  const auto dist = torch::cdist(y, y) + torch::eye(2 * n, kF64) * 1e30;
+  const auto nearest = std::get<1>(dist.min(1));
+  EXPECT_TRUE(labels.index_select(0, nearest).equal(labels)) << "a nearest neighbour from the other cluster";
+  const auto a = y.narrow(0, 0, n), b = y.narrow(0, n, n);
+  const auto ca = a.mean(0), cb = b.mean(0);
+  const double between = (ca - cb).norm().item<double>();
+  const double within = 0.5 * ((a - ca).norm(2, 1).mean() + (b - cb).norm(2, 1).mean()).item<double>();
+  EXPECT_GT(between, 2.0 * within);
+  EXPECT_TRUE(ma::tsne(points, o).equal(y));  // same seed, same embedding
+  o.seed = 6;
+  EXPECT_FALSE(ma::tsne(points, o).equal(y));
+  // Tiny inputs: perplexity clamped, no NaN.
+  EXPECT_TRUE(torch::isfinite(ma::tsne(gaussian({3, 4}), o)).all().item<bool>());
+  EXPECT_EQ(ma::tsne(gaussian({1, 4}), o).sizes(), (std::vector<int64_t>{1, 2}));
+  auto bad = points.clone();
+  bad[0][0] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(ma::tsne(bad, o), c10::Error);
+}
+
+TEST_F(AnalysisTest, TsneBandwidthsMatchThePerplexity) {
+  // Points at very different scales (distances ~1e-3 and ~1e3): every row's entropy is log(perplexity).
+  const auto points = torch::cat({1e-3 * gaussian({40, 5}), 1e3 * gaussian({40, 5})});
+  for (const double perplexity : {2.0, 10.0, 30.0}) {
+    const auto p = ma::tsne_conditional_p(points, perplexity);
+    EXPECT_TRUE(torch::allclose(p.sum(1), torch::ones({80}, kF64), 0, 1e-12));
+    EXPECT_EQ(p.diagonal().abs().max().item<double>(), 0.0);
+    const auto entropy = -(p * torch::log(p.clamp_min(1e-300))).sum(1);
+    EXPECT_LT((entropy - std::log(perplexity)).abs().max().item<double>(), 1e-4) << "perplexity " << perplexity;
+  }
+}
+
+TEST_F(AnalysisTest, ProjectorFeaturesAreBasisIndependent) {
+  const int64_t D = 8;
+  const auto u = random_basis(D, 3);
+  const auto v = 2.5 * torch::mm(u, gaussian({3, 3}));  // same span, another (non-orthonormal) basis
+  const auto f = ma::projector_features(torch::stack({u, v}));
+  ASSERT_EQ(f.sizes(), (std::vector<int64_t>{2, D * D}));
+  EXPECT_TRUE(torch::allclose(f[0], f[1], 0, 1e-10));
+  // List form with different dimensions; chordal distance ‖P1 − P2‖² = b1 + b2 − 2‖Q1ᵀQ2‖².
+  const auto w = random_basis(D, 2);
+  const auto g = ma::projector_features(std::vector<torch::Tensor>{u, w});
+  ASSERT_EQ(g.sizes(), (std::vector<int64_t>{2, D * D}));
+  EXPECT_TRUE(torch::allclose(g[0], f[0], 0, 1e-10));
+  const double chordal = (g[0] - g[1]).pow(2).sum().item<double>();
+  EXPECT_NEAR(chordal, 3 + 2 - 2 * torch::mm(u.t(), w).pow(2).sum().item<double>(), 1e-10);
+  EXPECT_THROW(ma::projector_features(std::vector<torch::Tensor>{u, random_basis(D + 1, 2)}), c10::Error);
+}
+
+TEST_F(AnalysisTest, TsneCsv) {
+  TempDir dir;
+  const auto path = (dir.path / "sub" / "tsne.csv").string();
+  const auto coords = torch::tensor({0.5, -1.0, 2.0, 3.25}, kF64).view({2, 2});
+  ma::write_tsne_csv(path, coords, {"learned 0", "true, \"1\""});
+  EXPECT_EQ(modnet::read_file(path), "x,y,label\n0.5,-1,learned 0\n2,3.25,\"true, \"\"1\"\"\"\n");
+  EXPECT_THROW(ma::write_tsne_csv(path, coords, {"only one"}), c10::Error);
+}
+
+// ---- plots -----------------------------------------------------------------------------------
+
+TEST_F(AnalysisTest, PlotRejectsBadSeries) {
+  TempDir dir;
+  ma::Panel p;
+  p.series.push_back({"bad", {1, 2, 3}, {1, 2}});
+  EXPECT_THROW(ma::write_png((dir.path / "a.png").string(), {p}), modnet::Error);
+  p.series[0].y.push_back(3);
+  p.series[0].color = "red-ish";
+  EXPECT_THROW(ma::gnuplot_script({p}, "a.png"), modnet::Error);
+  p.series[0].color = "#1f77b4";
+  p.series[0].style = "bars";
+  EXPECT_THROW(ma::gnuplot_script({p}, "a.png"), modnet::Error);
+  EXPECT_THROW(ma::gnuplot_script({}, "a.png"), modnet::Error);
+}
+
+TEST_F(AnalysisTest, PlotScriptEscapesAndSkipsNonFinite) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  ma::Panel p;
+  p.title = "it's a_title^2";
+  p.logy = true;
+  ma::Series s{"run 'a'", {1, 2, 3, 4, 5}, {1.0, nan, 3.0, -1.0, 5.0}};
+  s.alpha = 0.25;
+  s.color = "#1F77B4";
+  p.series.push_back(s);
+  const auto gp = ma::gnuplot_script({p}, "fig.png");
+  EXPECT_NE(gp.find("set title 'it''s a_title^2'"), std::string::npos) << gp;
+  EXPECT_NE(gp.find("title 'run ''a'''"), std::string::npos) << gp;
+  EXPECT_NE(gp.find("lc rgb '#bf1F77B4'"), std::string::npos) << gp;  // 75 % transparent
+  EXPECT_NE(gp.find("$s0_0 << EOD\n1 1\n\n3 3\n\n5 5\nEOD\n"), std::string::npos) << gp;  // nan, y <= 0 skipped
+  EXPECT_EQ(gp.find("nan"), std::string::npos);
+}
+
+TEST_F(AnalysisTest, PlotWritesPngAndScript) {
+  if (!ma::gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed; write_png cannot render";
+  TempDir dir;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  ma::Panel loss{"test loss vs n", "n", "loss", true, true, {}, true};
+  ma::Series ours{"ours", {100, 300, 1000, 3000, 10000}, {2.0, 1.5, nan, 0.8, 0.5}};
+  ma::Series base{"baseline (dashed, light)", {100, 300, 1000, 3000, 10000}, {2.5, 2.2, 1.9, inf, 1.2}};
+  base.dashed = true;
+  base.alpha = 0.3;
+  ma::Series pts{"samples", {100, 1000}, {2.2, 1.7}};
+  pts.style = "points";
+  pts.color = "#d62728";
+  loss.series = {ours, base, pts};
+  ma::Panel empty{"all NaN: 'quotes' & _under_", "x", "y", false, false, {{"nothing", {1, 2}, {nan, nan}}}, false};
+  ma::Panel lp{"linespoints", "k", "accuracy", false, false, {{"acc", {1, 2, 3}, {0.55, 0.54, 0.53}, "linespoints"}}};
+  const auto png = dir.path / "figs" / "loss.png";
+  ASSERT_TRUE(ma::write_png(png.string(), {loss, empty, lp}, 2));
+  ASSERT_TRUE(fs::exists(png));
+  std::ifstream in(png, std::ios::binary);
+  char magic[8] = {};
+  in.read(magic, 8);
+  EXPECT_EQ(std::string(magic, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_GT(fs::file_size(png), 1000u);
+  const auto gp = dir.path / "figs" / "loss.gp";
+  ASSERT_TRUE(fs::exists(gp));
+  EXPECT_NE(modnet::read_file(gp.string()).find("set multiplot layout 2,2"), std::string::npos);
+  // Nothing else left behind (no temporaries, no error logs).
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir.path / "figs")) files += e.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(files, 2);
+  // The script alone remakes the figure (as a user would), from its own directory.
+  fs::remove(png);
+  const std::string cmd = "cd '" + (dir.path / "figs").string() + "' && gnuplot loss.gp 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_GT(fs::file_size(png), 1000u);
+}
+
+TEST_F(AnalysisTest, PlotReportsGnuplotFailure) {
+  if (!ma::gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed";
+  TempDir dir;
+  ma::Panel p{"t", "x", "y"};
+  p.series.push_back({"a", {1, 2}, {1, 2}});
+  // A directory where the PNG should go: gnuplot cannot rename onto it; false, and the script stays.
+  const auto png = dir.path / "taken.png";
+  fs::create_directories(png / "inside");
+  EXPECT_FALSE(ma::write_png(png.string(), {p}));
+  EXPECT_TRUE(fs::exists(dir.path / "taken.gp"));
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir.path)) files += e.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(files, 1);  // only the script: the temporary PNG was removed
+}

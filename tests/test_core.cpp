@@ -169,6 +169,31 @@ TEST(ConfigRead, IntegralDoublesAreAcceptedForIntegers) {
   EXPECT_EQ(o.count, 2);
 }
 
+TEST(ConfigRead, IntegersAreExactBelowTwoTo53) {
+  // 2^53 - 1 = 9007199254740991 is the largest integer every double represents exactly.
+  EXPECT_EQ(read_text("name: run\nsteps: 9007199254740991\n").steps.value_or(0), 9007199254740991LL);
+}
+
+// Regression: integers were once parsed through std::stod, so an int64 above 2^53 (a seed copied
+// from derive_seed, say) silently became a nearby other value.
+TEST(ConfigRead, LargeIntegersAreExact) {
+  EXPECT_EQ(read_text("name: run\nsteps: 9007199254740993\n").steps.value_or(0), 9007199254740993LL);
+  EXPECT_EQ(read_text("name: run\nsteps: 4611686018427387905\n").steps.value_or(0), 4611686018427387905LL);
+}
+
+TEST(ConfigRead, DoublesRoundTripExactly) {
+  for (const double v : {0.1, 1.0 / 3.0, 1e-12, 0.3 + 0.6, 1.0}) {
+    TestOptions o;
+    o.name = "run";
+    o.steps = 1;
+    o.rate = v;
+    o.outer.scale = v * 1e300;
+    const auto back = read_text(modnet::config::to_yaml(modnet::config::write(o)));
+    EXPECT_EQ(back.rate, o.rate);
+    EXPECT_EQ(back.outer.scale, o.outer.scale);
+  }
+}
+
 TEST(ConfigRead, ASingleValueIsAListOfOne) {
   EXPECT_EQ(read_text("name: run\nsteps: 1\nsizes: 8\n").sizes, (std::vector<int64_t>{8}));
 }
@@ -222,7 +247,7 @@ TEST(ConfigRead, OutOfRange) {
   auto msg = config_error("name: run\nsteps: 1\nrate: 1.5\n");
   EXPECT_CONTAINS(msg, "test.yaml:3:");
   EXPECT_CONTAINS(msg, "'rate'");
-  EXPECT_CONTAINS(msg, "in [0.0, 1.0]");
+  EXPECT_CONTAINS(msg, "in [0, 1]");
   EXPECT_CONTAINS(msg, "1.5");
 
   msg = config_error("name: run\nsteps: 1\nouter:\n  inner: {x: -1}\n");
@@ -312,6 +337,7 @@ TEST(ConfigOverride, UnknownKeyInKnownSectionNamesTheOverride) {
   EXPECT_CONTAINS(msg, "command-line override 'outer.bogus=1'");
 }
 
+// Regression: an unknown top-level key created by the override 'a.b=1' must name the override.
 TEST(ConfigOverride, UnknownKeyNamesTheOverride) {
   // 'a' is not a key of TestOptions; the override created it (and a.b below it).
   const auto msg = config_error("name: run\nsteps: 1\n", {"a.b=1"});
@@ -321,8 +347,15 @@ TEST(ConfigOverride, UnknownKeyNamesTheOverride) {
 
 TEST(ConfigOverride, Malformed) {
   auto doc = modnet::config::load_string("name: run\n", "test.yaml");
-  for (const std::string bad : {"noequals", "=3", "a..b=1", ".a=1", "a.=1", "a=[1, 2"})
+  for (const std::string bad : {"noequals", "=3", "a..b=1", ".a=1", "a=[1, 2"})
     EXPECT_THROW(modnet::config::apply_override(doc, bad), ConfigError) << bad;
+}
+
+// Regression: "a.=1" has an empty last key segment and must be rejected, not read as "a=1".
+TEST(ConfigOverride, TrailingDotIsMalformed) {
+  auto doc = modnet::config::load_string("name: run\n", "test.yaml");
+  EXPECT_THROW(modnet::config::apply_override(doc, "a.=1"), ConfigError);
+  EXPECT_THROW(modnet::config::apply_override(doc, "name.=x"), ConfigError);
 }
 
 // ---- writing --------------------------------------------------------------------------------
@@ -340,6 +373,21 @@ TEST(ConfigWrite, RoundTripIsStable) {
   EXPECT_DOUBLE_EQ(again.outer.scale, 1e-3);
   EXPECT_EQ(again.sizes, (std::vector<int64_t>{4, 5}));
   EXPECT_TRUE(again.verbose);
+}
+
+TEST(ConfigWrite, StringsThatLookLikeOtherValuesRoundTrip) {
+  // A string value must come back as the same string, however YAML would read it unquoted.
+  for (const std::string name : {"123", "true", "a: b", "- x", "#hash", "null", "~", "", " padded "}) {
+    TestOptions o;
+    o.name = name;
+    o.steps = 1;
+    const std::string text = modnet::config::to_yaml(modnet::config::write(o));
+    try {
+      EXPECT_EQ(read_text(text).name, name) << text;
+    } catch (const ConfigError& e) {
+      ADD_FAILURE() << "name '" << name << "' does not round-trip: " << e.what() << "\n" << text;
+    }
+  }
 }
 
 TEST(ConfigWrite, AbsentOptionalsAreOmitted) {
@@ -393,8 +441,15 @@ TEST(ConfigRegistry, TypeOptionsAreCheckedWithFullPath) {
   EXPECT_CONTAINS(msg, "'model.params'");
 }
 
-TEST(ConfigRegistry, TypeOptionsErrorsGiveTheLine) {
-  // The type's own checks run on the section's nodes, so the line of the bad key is known.
+TEST(ConfigRegistry, TypeOptionValueErrorsGiveTheLine) {
+  const auto msg = config_error<ModelSection>("model:\n  type: monolithic\n  params: 0\n");
+  EXPECT_CONTAINS(msg, "'model.params'");
+  EXPECT_CONTAINS(msg, "test.yaml:3:");
+}
+
+// Regression: unknown keys of a typed section (gathered by Reader::rest into a new map) must still
+// be located by file and line.
+TEST(ConfigRegistry, TypeOptionUnknownKeyGivesTheLine) {
   const auto msg = config_error<ModelSection>("model:\n  type: monolithic\n  params: 100\n  bogus: 1\n");
   EXPECT_CONTAINS(msg, "unknown key 'model.bogus'");
   EXPECT_CONTAINS(msg, "test.yaml:4:");

@@ -11,6 +11,7 @@
 #include "modnet/core/config.h"
 #include "modnet/core/error.h"
 #include "modnet/models/mlp.h"
+#include "modnet/models/modular.h"
 #include "modnet/models/monolithic.h"
 #include "modnet/models/registry.h"
 
@@ -114,7 +115,8 @@ TEST_F(ModelsTest, WidthForParameters) {
   // of width, so for in = 3072 and small targets no integer width lands within 2%: e.g. in = 3072,
   // out = 1, depth = 1, p = 3e4 gives count(9) = 27667 and count(10) = 30741 (2.5% over). Those
   // combinations are skipped for the 2% check: all 12 with in = 3072 and p ∈ {1e4, 3e4}. (No
-  // combination here is skipped because width 1 alone exceeds p: count(1) <= 3088 < 1e4.)
+  // combination here is skipped because width 1 alone exceeds p: count(1) <= 3097 < 1e4, the largest
+  // being in = 3072, depth = 3, out = 10: 3073 + 2 + 2 + 20.)
   // Every combination must still get the best achievable width (found by scanning all widths).
   int checked = 0, skipped = 0;
   for (int64_t in : {32, 3072})
@@ -122,12 +124,12 @@ TEST_F(ModelsTest, WidthForParameters) {
       for (int64_t depth : {1, 2, 3})
         for (int64_t p : {10000, 30000, 100000, 1000000}) {
           auto count = [&](int64_t w) { return models::mlp_parameter_count(in, std::vector<int64_t>(depth, w), out); };
-          int64_t best_error = std::llabs(count(1) - p);
-          for (int64_t w = 2; count(w) - p <= best_error; ++w) best_error = std::min(best_error, std::llabs(count(w) - p));
+          int64_t best_error = std::abs(count(1) - p);
+          for (int64_t w = 2; count(w) - p <= best_error; ++w) best_error = std::min(best_error, std::abs(count(w) - p));
           const int64_t w = models::mlp_width_for_parameters(in, depth, out, p);
           const std::string what = fmt::format("in={} out={} depth={} p={} -> width {}", in, out, depth, p, w);
           ASSERT_GE(w, 1) << what;
-          EXPECT_EQ(std::llabs(count(w) - p), best_error) << what << " is not the closest width";
+          EXPECT_EQ(std::abs(count(w) - p), best_error) << what << " is not the closest width";
           if (best_error > 0.02 * p) {
             ++skipped;
             continue;
@@ -136,7 +138,7 @@ TEST_F(ModelsTest, WidthForParameters) {
           MLP m(MLPOptions(in, out).hidden(std::vector<int64_t>(depth, w)));
           const int64_t n = models::parameter_count(*m);
           EXPECT_EQ(n, count(w)) << what;
-          EXPECT_LE(std::llabs(n - p), 0.02 * p) << what << " has " << n << " parameters";
+          EXPECT_LE(std::abs(n - p), 0.02 * p) << what << " has " << n << " parameters";
         }
   EXPECT_EQ(skipped, 12);
   EXPECT_EQ(checked, 36);
@@ -315,4 +317,89 @@ TEST_F(ModelsTest, RegisteringANameTwiceThrows) {
   // The failed registration did not replace the original.
   auto model = models::build_model(read_spec("model: {type: monolithic, hidden: [3]}\n"), models::ModelContext{2, 1});
   EXPECT_TRUE(model.ptr<MLPImpl>());
+}
+
+// ---- the modular network ----------------------------------------------------------------------
+
+namespace {
+// Reference: the modular network written as a loop over modules, one small MLP each. For tests
+// only; the library computes all modules as one batched chain.
+torch::Tensor modular_loop(models::ModularImpl& m, const torch::Tensor& x) {
+  const auto& o = m.options;
+  const auto layers = m.module_layers();
+  torch::Tensor sum;
+  for (int64_t j = 0; j < o.modules(); ++j) {
+    torch::Tensor h = x.matmul(m.projections()[j]);  // z_j = Û_jᵀx
+    for (size_t l = 0; l < layers.size(); ++l) {
+      const int64_t s = o.shared_weights() ? 0 : j;
+      h = h.matmul(layers[l].first[s]) + layers[l].second[s][0];
+      if (l + 1 < layers.size()) h = models::activate(models::parse_activation(o.activation()), h);
+    }
+    sum = sum.defined() ? sum + h : h;
+  }
+  return sum / std::sqrt(double(o.modules()));
+}
+}  // namespace
+
+TEST_F(ModelsTest, ModularBatchedForwardEqualsPerModuleLoop) {
+  for (bool shared : {false, true}) {
+    for (const std::string act : {"relu", "tanh"}) {
+      torch::manual_seed(1);
+      models::Modular model(models::ModularOptions(12, 3, 5, 2).hidden({7, 6}).activation(act).shared_weights(shared));
+      model->to(torch::kDouble);
+      auto x = torch::randn({9, 12}, torch::kDouble);
+      auto batched = model->forward(x);
+      auto loop = modular_loop(*model, x);
+      ASSERT_EQ(batched.sizes(), (std::vector<int64_t>{9, 3}));
+      EXPECT_TRUE(torch::allclose(batched, loop, 1e-12, 1e-12)) << "shared " << shared << " " << act;
+      // Gradients of every parameter agree too.
+      auto params = model->parameters();
+      auto g_batched = torch::autograd::grad({batched.square().sum()}, params);
+      auto g_loop = torch::autograd::grad({modular_loop(*model, x).square().sum()}, params);
+      for (size_t i = 0; i < params.size(); ++i)
+        EXPECT_TRUE(torch::allclose(g_batched[i], g_loop[i], 1e-12, 1e-12)) << "parameter " << i;
+    }
+  }
+}
+
+TEST_F(ModelsTest, ModularParameterCount) {
+  // D=12, K=5, b=2, module MLP 2->7->6->3: projections 5·12·2 = 120; per module
+  // 2·7+7 + 7·6+6 + 6·3+3 = 90; 5 modules 450; total 570. Shared weights: 120 + 90 = 210.
+  models::Modular model(models::ModularOptions(12, 3, 5, 2).hidden({7, 6}));
+  EXPECT_EQ(models::parameter_count(*model), 570);
+  EXPECT_EQ(models::modular_parameter_count(12, 3, 5, 2, {7, 6}, false), 570);
+  models::Modular shared(models::ModularOptions(12, 3, 5, 2).hidden({7, 6}).shared_weights(true));
+  EXPECT_EQ(models::parameter_count(*shared), 210);
+  EXPECT_EQ(models::modular_parameter_count(12, 3, 5, 2, {7, 6}, true), 210);
+}
+
+TEST_F(ModelsTest, ModularProjectionInit) {
+  models::Modular orth(models::ModularOptions(16, 1, 4, 3));
+  auto u = orth->projections().detach();
+  EXPECT_EQ(u.sizes(), (std::vector<int64_t>{4, 16, 3}));
+  EXPECT_TRUE(torch::allclose(torch::bmm(u.transpose(1, 2), u), torch::eye(3).expand({4, 3, 3}), 1e-5, 1e-5));
+  // Different modules start from different random projections.
+  EXPECT_GT((u[0] - u[1]).abs().max().item<double>(), 1e-3);
+  models::Modular gauss(models::ModularOptions(400, 1, 2, 50).projection_init("gaussian").projection_scale(2.0));
+  // Gaussian entries with std scale/√D: column norms ≈ scale.
+  EXPECT_NEAR(gauss->projections().detach().norm(2, {1}).mean().item<double>(), 2.0, 0.1);
+  EXPECT_THROW(models::Modular(models::ModularOptions(4, 1, 2, 5)), c10::Error);  // b > D
+}
+
+TEST_F(ModelsTest, ModularThroughRegistryWithAboutPParameters) {
+  for (int64_t p : {5000, 20000, 100000}) {
+    auto spec = read_spec("model: {type: modular, modules: 4, module_dim: 2, params: " + std::to_string(p) + "}\n");
+    auto model = models::build_model(spec, models::ModelContext{32, 1});
+    const auto count = models::parameter_count(*model.ptr());
+    EXPECT_NEAR(double(count), double(p), 0.02 * double(p)) << "p " << p;
+    EXPECT_NE(models::as_projected(model), nullptr);
+    EXPECT_EQ(model.forward(torch::randn({3, 32})).sizes(), (std::vector<int64_t>{3, 1}));
+  }
+  // The projections alone exceed a too small budget: a clear error.
+  auto tiny = read_spec("model: {type: modular, modules: 4, module_dim: 2, params: 100}\n");
+  EXPECT_THROW(models::build_model(tiny, models::ModelContext{32, 1}), modnet::ConfigError);
+  EXPECT_CONTAINS(spec_error("model: {type: modular, modules: 4, module_dim: 2}\n"), "model.hidden");
+  // A monolithic model has no projections.
+  auto mono = models::build_model(read_spec("model: {type: monolithic, hidden: [3]}\n"), models::ModelContext{2, 1});
+  EXPECT_EQ(models::as_projected(mono), nullptr);
 }

@@ -64,6 +64,8 @@ void apply_override(Document& doc, const std::string& assignment) {
   } catch (const YAML::ParserException& e) {
     throw ConfigError(fmt::format("config error: override '{}': value is not valid YAML: {}", assignment, e.msg));
   }
+  if (key.back() == '.')
+    throw ConfigError(fmt::format("config error: override '{}': empty key segment", assignment));
   std::vector<std::string> parts;
   std::stringstream ks(key);
   for (std::string p; std::getline(ks, p, '.');) {
@@ -126,8 +128,10 @@ std::string Reader::where(const std::string& kpath, const YAML::Node& node) cons
   // The longest overridden prefix of kpath wins.
   std::string best;
   for (const auto& [k, assignment] : origin_->overrides) {
-    if ((kpath == k || kpath.rfind(k + ".", 0) == 0 || kpath.rfind(k + "[", 0) == 0) && k.size() >= best.size())
-      best = k;
+    // The override set this key, a key inside it, or created the section this key stands for.
+    const bool covers = kpath == k || kpath.rfind(k + ".", 0) == 0 || kpath.rfind(k + "[", 0) == 0;
+    const bool created = !kpath.empty() && k.rfind(kpath + ".", 0) == 0;
+    if ((covers || created) && (best.empty() || k.size() >= best.size())) best = k;
   }
   if (!best.empty()) return fmt::format("command-line override '{}'", origin_->overrides.at(best));
   const std::string file = origin_->file.empty() ? "<config>" : origin_->file;
@@ -197,8 +201,10 @@ void Reader::finish() const {
     if (seen_.count(k)) continue;
     std::string valid;
     for (const auto& s : seen_) valid += (valid.empty() ? "" : ", ") + s;
-    throw ConfigError(fmt::format("config error: {}: unknown key '{}'; expected one of: {}",
-                                  where(key_path(k), it->first), key_path(k), valid));
+    // Keys gathered by rest() are fresh nodes without a position; their values keep theirs.
+    const YAML::Node at = it->first.Mark().is_null() ? it->second : it->first;
+    throw ConfigError(fmt::format("config error: {}: unknown key '{}'; expected one of: {}", where(key_path(k), at),
+                                  key_path(k), valid));
   }
 }
 

@@ -231,14 +231,26 @@ void Reader::decode_scalar(const YAML::Node& n, const std::string& kpath, T& val
       fail(kpath, n, check.describe(noun));
     }
     if (used != text.size()) fail(kpath, n, check.describe(noun));
+    [[maybe_unused]] long long exact = 0;
     if constexpr (std::is_integral_v<T>) {
-      if (d != static_cast<double>(static_cast<int64_t>(d)) || d > 9.0e18 || d < -9.0e18)
-        fail(kpath, n, check.describe(noun));
+      // Integer literals are parsed exactly (doubles round above 2^53); "1e4" is accepted too.
+      bool literal = false;
+      try {
+        exact = std::stoll(text, &used);
+        literal = used == text.size();
+      } catch (const std::exception&) {
+      }
+      if (!literal) {
+        if (d != static_cast<double>(static_cast<int64_t>(d)) || d > 9.0e18 || d < -9.0e18)
+          fail(kpath, n, check.describe(noun));
+        exact = static_cast<long long>(d);
+      }
     }
     if ((check.lo && (check.lo_strict ? !(d > *check.lo) : !(d >= *check.lo))) ||
         (check.hi && (check.hi_strict ? !(d < *check.hi) : !(d <= *check.hi))))
       fail(kpath, n, check.describe(noun));
-    value = static_cast<T>(d);
+    if constexpr (std::is_integral_v<T>) value = static_cast<T>(exact);
+    else value = static_cast<T>(d);
   } else {
     if (!check.choices.empty()) {
       bool ok = false;

@@ -34,6 +34,9 @@ class Task {
   /// Metrics other than the loss, each as a sum over the batch (the evaluator divides by the
   /// number of samples): e.g. {"accuracy": correct slots / slots}. Default: none.
   virtual std::map<std::string, double> metric_sums(const torch::Tensor& pred, const torch::Tensor& target) const;
+  /// Targets as a real matrix [B, d] for kernel objectives: regression targets as they are,
+  /// class labels as one-hot rows (classification tasks override this).
+  virtual torch::Tensor target_matrix(const torch::Tensor& y) const { return y.to(torch::kFloat); }
   /// The ground-truth module projections, one [input_dim, m] tensor with orthonormal columns per
   /// module, when the task is built from known modules (empty otherwise).
   virtual std::vector<torch::Tensor> true_projections() const { return {}; }

@@ -42,6 +42,25 @@ torch::Tensor activate(Activation a, const torch::Tensor& x) {
   return x;
 }
 
+torch::Tensor activate_grad(Activation a, const torch::Tensor& h) {
+  switch (a) {
+    case Activation::relu: return (h > 0).to(h.scalar_type());
+    case Activation::tanh: return 1 - torch::tanh(h).square();
+    case Activation::silu: {
+      const auto s = torch::sigmoid(h);
+      return s * (1 + h * (1 - s));
+    }
+    case Activation::gelu: {
+      // d/dh [h·Φ(h)] = Φ(h) + h·φ(h)
+      const auto cdf = 0.5 * (1 + torch::erf(h * M_SQRT1_2));
+      const auto pdf = torch::exp(-0.5 * h.square()) * (0.5 * M_2_SQRTPI * M_SQRT1_2);
+      return cdf + h * pdf;
+    }
+    case Activation::identity: return torch::ones_like(h);
+  }
+  return torch::ones_like(h);
+}
+
 MLPImpl::MLPImpl(MLPOptions options_) : options(std::move(options_)) { reset(); }
 
 void MLPImpl::reset() {

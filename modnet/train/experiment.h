@@ -11,11 +11,29 @@
 #include "modnet/core/config.h"
 #include "modnet/core/files.h"
 #include "modnet/data/registry.h"
+#include "modnet/init/initializer.h"
 #include "modnet/models/registry.h"
 #include "modnet/train/options.h"
 #include "modnet/train/trainer.h"
 
 namespace modnet::train {
+
+/// Analyses run beside training (`analysis:` in a config).
+struct AnalysisOptions {
+  bool similarity = true;       // module similarity to the task's true modules, to similarity.csv
+  int64_t chance_samples = 256; // random projections behind the similarity's chance level
+  bool tsne = false;            // t-SNE of learned and true projections at the end (tsne.csv/.png)
+  double tsne_perplexity = 5.0;
+
+  template <class V>
+  void fields(V& v) {
+    using namespace config;
+    v("similarity", similarity, none(), "log module similarity when the task has true modules");
+    v("chance_samples", chance_samples, at_least(1), "samples for the similarity chance level");
+    v("tsne", tsne, none(), "t-SNE of learned and true projections at the end of training");
+    v("tsne_perplexity", tsne_perplexity, greater_than(0), "t-SNE perplexity");
+  }
+};
 
 struct ExperimentConfig {
   std::string name;
@@ -25,7 +43,9 @@ struct ExperimentConfig {
   std::string log_level = "info";
   data::TaskSpec task;
   models::ModelSpec model;
+  std::optional<init::InitSpec> init;
   TrainOptions train;
+  AnalysisOptions analysis;
 
   template <class V>
   void fields(V& v) {
@@ -37,7 +57,9 @@ struct ExperimentConfig {
     v("log_level", log_level, one_of({"debug", "info", "warn", "error", "quiet"}), "log level");
     v("task", task, required(), "the task: {type: sine, ...}");
     v("model", model, required(), "the model: {type: monolithic, ...}");
+    v("init", init, none(), "initialiser run before training: {type: kernel, ...}");
     v("train", train, required(), "training options");
+    v("analysis", analysis, none(), "analyses beside training");
   }
 };
 
@@ -68,6 +90,8 @@ class Experiment {
   static Experiment from_run(const std::string& run_dir);
 
  private:
+  void write_tsne(const std::string& out_dir);
+
   ExperimentConfig config_;
   torch::Device device_;
   data::TaskPtr task_;

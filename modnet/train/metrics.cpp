@@ -71,6 +71,11 @@ Json& Json::set(const std::string& key, const Json& v) {
   return *this;
 }
 
+Json& Json::merge(const Json& other) {
+  items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+  return *this;
+}
+
 namespace {
 std::string quote(const std::string& s) {
   std::string out = "\"";

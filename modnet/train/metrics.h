@@ -40,6 +40,8 @@ class Json {
   Json& set(const std::string& key, const std::string& v);
   Json& set(const std::string& key, const char* v) { return set(key, std::string(v)); }
   Json& set(const std::string& key, const Json& v);
+  /// Appends every key of `other` (in its order).
+  Json& merge(const Json& other);
   std::string dump(int indent = 2) const;
   bool empty() const { return items_.empty(); }
 

@@ -1,0 +1,51 @@
+#pragma once
+// Reports over finished runs: gather every run directory below a folder (summary.json +
+// metrics.csv + similarity.csv), group runs by name across seeds, print a table of means ± std,
+// and draw the test loss and module similarity over training.
+#include <map>
+#include <string>
+#include <vector>
+
+namespace modnet::analysis {
+
+/// One column of a CSV file by name, as numbers (rows where `filter_column` equals `filter_value`
+/// when given).
+struct CsvTable {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<double> column(const std::string& name, const std::string& filter_column = "",
+                             const std::string& filter_value = "") const;
+  bool has(const std::string& name) const;
+};
+/// Reads a CSV file with a header row (modnet::DataError naming the file on malformed input).
+CsvTable read_csv(const std::string& path);
+
+struct RunRecord {
+  std::string dir;
+  std::string name;                        // the config's name (runs of several seeds share it)
+  std::map<std::string, double> numbers;   // numeric fields of summary.json
+  std::map<std::string, std::string> text; // text fields of summary.json
+  CsvTable metrics;                        // metrics.csv
+  CsvTable similarity;                     // similarity.csv (empty when not logged)
+};
+
+/// Every finished run (a directory holding summary.json) at or below `root`, sorted by path.
+std::vector<RunRecord> collect_runs(const std::string& root);
+
+struct GroupStats {
+  std::string name;
+  int64_t runs = 0;
+  std::map<std::string, std::pair<double, double>> mean_std;  // field -> (mean, std over runs)
+};
+/// Groups runs by name, in order of first appearance.
+std::vector<GroupStats> group_runs(const std::vector<RunRecord>& runs);
+
+/// A Markdown table of the groups: method, runs, parameters, train/test loss, similarity (and
+/// chance), initialisation and training time; "mean ± std" where a group has several runs.
+std::string format_table(const std::vector<GroupStats>& groups);
+
+/// Writes `prefix`_test_loss.png (test loss over steps, each run light, group means bold) and,
+/// when logged, `prefix`_similarity.png; returns the paths written.
+std::vector<std::string> plot_runs(const std::vector<RunRecord>& runs, const std::string& prefix);
+
+}  // namespace modnet::analysis

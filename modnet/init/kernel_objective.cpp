@@ -1,0 +1,93 @@
+#include "modnet/init/kernel_objective.h"
+
+namespace modnet::init {
+
+torch::Tensor pairwise_sq_distances(const torch::Tensor& z) {
+  TORCH_CHECK(z.dim() == 3, "pairwise_sq_distances: expected z [K, n, b], got ", z.sizes());
+  const auto sq = z.square().sum(-1);  // [K, n]
+  // ‖a‖² + ‖b‖² − 2 a·b, one batched GEMM for the cross terms.
+  auto d = torch::baddbmm(sq.unsqueeze(2) + sq.unsqueeze(1), z, z.transpose(1, 2), /*beta=*/1, /*alpha=*/-2);
+  return d.clamp_min(0);
+}
+
+torch::Tensor median_sq_distance(const torch::Tensor& sqd) {
+  const int64_t K = sqd.size(0), n = sqd.size(1);
+  TORCH_CHECK(n >= 2, "median_sq_distance: need at least 2 points, got ", n);
+  const auto iu = torch::triu_indices(n, n, 1, torch::TensorOptions().dtype(torch::kLong).device(sqd.device()));
+  const auto flat_index = iu[0] * n + iu[1];
+  const auto off = sqd.reshape({K, n * n}).index_select(1, flat_index);
+  return std::get<0>(off.median(1));
+}
+
+torch::Tensor rbf_gram(const torch::Tensor& z, double scale, bool fixed, bool bandwidth_grad, torch::Tensor* sigma2_out) {
+  TORCH_CHECK(scale > 0, "rbf_gram: bandwidth scale must be positive, got ", scale);
+  const auto sqd = pairwise_sq_distances(z);
+  torch::Tensor sigma2;
+  if (fixed) {
+    sigma2 = torch::full({z.size(0)}, scale * scale, z.options());
+  } else {
+    auto med = median_sq_distance(sqd);
+    if (!bandwidth_grad) med = med.detach();
+    sigma2 = (scale * scale) * med.clamp_min(1e-12);
+  }
+  if (sigma2_out) *sigma2_out = sigma2.detach();
+  return torch::exp(-sqd / (2 * sigma2.view({-1, 1, 1})));
+}
+
+torch::Tensor tangent_gram(models::ProjectedModules& model, const torch::Tensor& z) {
+  const auto layers = model.module_layers();
+  TORCH_CHECK(!layers.empty(), "tangent_gram: the model's modules are not plain MLPs (module_layers() is empty); "
+              "use the rbf kernel");
+  const auto act = model.module_activation();
+  const int64_t K = z.size(0), L = static_cast<int64_t>(layers.size());
+  auto weight = [&](int64_t l) { return layers[l].first.expand({K, -1, -1}); };
+  auto bias = [&](int64_t l) { return layers[l].second.expand({K, -1, -1}); };
+  // Forward: inputs a_{l-1} of every layer and pre-activations h_l of the hidden layers.
+  std::vector<torch::Tensor> inputs{z}, pre;
+  torch::Tensor a = z;
+  for (int64_t l = 0; l + 1 < L; ++l) {
+    auto h = torch::baddbmm(bias(l), a, weight(l));
+    pre.push_back(h);
+    a = models::activate(act, h);
+    inputs.push_back(a);
+  }
+  const int64_t d = layers.back().first.size(2);
+  // Output layer: δ^o = e_o for every o, so Σ_o δ·δ' = d.
+  auto gram = (torch::bmm(inputs[L - 1], inputs[L - 1].transpose(1, 2)) + 1) * double(d);
+  // Hidden layers: δ^o_l = (δ^o_{l+1} W_{l+1}ᵀ) ⊙ σ'(h_l), carried for a chunk of outputs at a time
+  // ([K, c, n, w]) so that memory stays bounded for many outputs.
+  const int64_t chunk = 8;
+  for (int64_t o0 = 0; o0 < d && L > 1; o0 += chunk) {
+    const int64_t c = std::min(chunk, d - o0);
+    auto delta = weight(L - 1).slice(2, o0, o0 + c).transpose(1, 2).unsqueeze(2);  // [K, c, 1, w]
+    delta = delta * models::activate_grad(act, pre[L - 2]).unsqueeze(1);            // [K, c, n, w]
+    for (int64_t l = L - 2; l >= 0; --l) {
+      const int64_t n = delta.size(2), w = delta.size(3);
+      const auto flat = delta.permute({0, 2, 1, 3}).reshape({K, n, c * w});  // Σ_o folded into the GEMM
+      gram = gram + (torch::bmm(inputs[l], inputs[l].transpose(1, 2)) + 1) * torch::bmm(flat, flat.transpose(1, 2));
+      if (l > 0) {
+        delta = torch::matmul(delta, weight(l).transpose(1, 2).unsqueeze(1));  // [K, c, n, w_{l-1}]
+        delta = delta * models::activate_grad(act, pre[l - 1]).unsqueeze(1);
+      }
+    }
+  }
+  return gram / double(d);
+}
+
+torch::Tensor min_norm_objective(const torch::Tensor& gram, const torch::Tensor& y, double jitter) {
+  TORCH_CHECK(gram.dim() == 3 && gram.size(1) == gram.size(2), "min_norm_objective: expected gram [K, n, n], got ",
+              gram.sizes());
+  TORCH_CHECK(y.dim() == 3 && y.size(0) == gram.size(0) && y.size(1) == gram.size(1),
+              "min_norm_objective: expected y [", gram.size(0), ", ", gram.size(1), ", d], got ", y.sizes());
+  TORCH_CHECK(jitter > 0, "min_norm_objective: jitter must be positive (it keeps the Cholesky factorisation "
+              "defined), got ", jitter);
+  const int64_t n = gram.size(1);
+  const auto diag_mean = gram.diagonal(0, 1, 2).mean(-1).detach();  // [K]
+  const auto eye = torch::eye(n, gram.options());
+  const auto reg = gram + (jitter * diag_mean).view({-1, 1, 1}) * eye;
+  const auto chol = torch::linalg_cholesky(reg);
+  const auto alpha = torch::cholesky_solve(y, chol);  // (G + εI)⁻¹ Y
+  return (y * alpha).sum({1, 2}) / double(n);
+}
+
+}  // namespace modnet::init

@@ -1,0 +1,131 @@
+#include "modnet/models/modular.h"
+
+#include <cmath>
+
+#include "modnet/core/error.h"
+#include "modnet/models/mlp.h"
+
+namespace modnet::models {
+
+ModularImpl::ModularImpl(ModularOptions options_) : options(std::move(options_)) { reset(); }
+
+void ModularImpl::reset() {
+  const auto& o = options;
+  TORCH_CHECK(o.in_features() > 0 && o.out_features() > 0 && o.modules() > 0 && o.module_dim() > 0,
+              "Modular: in_features, out_features, modules and module_dim must be positive, got ", o.in_features(),
+              ", ", o.out_features(), ", ", o.modules(), ", ", o.module_dim());
+  TORCH_CHECK(o.module_dim() <= o.in_features(), "Modular: module_dim ", o.module_dim(), " exceeds in_features ",
+              o.in_features());
+  TORCH_CHECK(o.projection_init() == "orthonormal" || o.projection_init() == "gaussian",
+              "Modular: projection_init must be orthonormal or gaussian, got '", o.projection_init(), "'");
+  activation_ = parse_activation(o.activation());
+  const int64_t K = o.modules(), D = o.in_features(), b = o.module_dim();
+
+  torch::Tensor u;
+  {
+    torch::NoGradGuard no_grad;
+    if (o.projection_init() == "orthonormal") {
+      // Each module its own random orthonormal basis (Haar via QR of a Gaussian matrix).
+      u = std::get<0>(torch::linalg_qr(torch::randn({K, D, b}), "reduced")) * o.projection_scale();
+    } else {
+      u = torch::randn({K, D, b}) * (o.projection_scale() / std::sqrt(double(D)));
+    }
+  }
+  projections_ = register_parameter("projections", u.contiguous());
+
+  weights_.clear();
+  biases_.clear();
+  const int64_t S = o.shared_weights() ? 1 : K;
+  int64_t in = b;
+  std::vector<int64_t> sizes = o.hidden();
+  sizes.push_back(o.out_features());
+  for (size_t l = 0; l < sizes.size(); ++l) {
+    const int64_t out = sizes[l];
+    TORCH_CHECK(out > 0, "Modular: hidden widths must be positive, got ", out);
+    // torch::nn::Linear's default: U(-1/√in, 1/√in) for weights and biases.
+    const double bound = 1.0 / std::sqrt(double(in));
+    torch::Tensor w, bias;
+    {
+      torch::NoGradGuard no_grad;
+      w = torch::empty({S, in, out}).uniform_(-bound, bound);
+      bias = torch::empty({S, 1, out}).uniform_(-bound, bound);
+    }
+    weights_.push_back(register_parameter("weight" + std::to_string(l), w));
+    biases_.push_back(register_parameter("bias" + std::to_string(l), bias));
+    in = out;
+  }
+}
+
+void ModularImpl::pretty_print(std::ostream& stream) const {
+  stream << "modnet::models::Modular(K=" << options.modules() << ", D=" << options.in_features()
+         << ", b=" << options.module_dim() << ", module " << options.module_dim();
+  for (auto w : options.hidden()) stream << "->" << w;
+  stream << "->" << options.out_features() << (options.shared_weights() ? ", shared" : "") << ")";
+}
+
+torch::Tensor ModularImpl::project(const torch::Tensor& x) {
+  TORCH_CHECK(x.dim() == 2 && x.size(1) == options.in_features(), "Modular: expected input [B, ",
+              options.in_features(), "], got ", x.sizes());
+  const int64_t K = options.modules(), D = options.in_features(), b = options.module_dim();
+  // One GEMM for all modules: [B, D] x [D, K·b].
+  auto flat = projections_.permute({1, 0, 2}).reshape({D, K * b});
+  return x.matmul(flat).view({x.size(0), K, b}).transpose(0, 1);
+}
+
+torch::Tensor ModularImpl::module_outputs(const torch::Tensor& z) {
+  TORCH_CHECK(z.dim() == 3 && z.size(0) == options.modules() && z.size(2) == options.module_dim(),
+              "Modular::module_outputs: expected z [", options.modules(), ", B, ", options.module_dim(), "], got ",
+              z.sizes());
+  torch::Tensor h = z;
+  const size_t L = weights_.size();
+  for (size_t l = 0; l < L; ++l) {
+    if (options.shared_weights()) {
+      h = torch::matmul(h, weights_[l][0]) + biases_[l][0];
+    } else {
+      h = torch::baddbmm(biases_[l], h, weights_[l]);
+    }
+    if (l + 1 < L) h = activate(activation_, h);
+  }
+  return h;
+}
+
+torch::Tensor ModularImpl::forward(torch::Tensor x) {
+  const auto out = module_outputs(project(x));  // [K, B, out]
+  return out.sum(0) / std::sqrt(double(options.modules()));
+}
+
+std::vector<std::pair<torch::Tensor, torch::Tensor>> ModularImpl::module_layers() {
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> layers;
+  for (size_t l = 0; l < weights_.size(); ++l) layers.emplace_back(weights_[l], biases_[l]);
+  return layers;
+}
+
+int64_t modular_parameter_count(int64_t in, int64_t out, int64_t modules, int64_t module_dim,
+                                const std::vector<int64_t>& hidden, bool shared_weights) {
+  const int64_t mlp = mlp_parameter_count(module_dim, hidden, out, true);
+  return modules * in * module_dim + (shared_weights ? 1 : modules) * mlp;
+}
+
+std::vector<int64_t> modular_hidden(const ModularModelOptions& o, int64_t in, int64_t out) {
+  if (o.hidden) return *o.hidden;
+  TORCH_CHECK(o.params, "modular model: give model.hidden or model.params");
+  const int64_t projection_params = o.modules * in * o.module_dim;
+  const int64_t mlp_budget = (*o.params - projection_params) / (o.shared_weights ? 1 : o.modules);
+  if (mlp_budget < 1)
+    throw ConfigError(fmt::format("model.params = {} is too small: the {} projections alone have {} parameters",
+                                  *o.params, o.modules, projection_params));
+  return std::vector<int64_t>(o.depth, mlp_width_for_parameters(o.module_dim, o.depth, out, mlp_budget));
+}
+
+Modular make_modular(const ModularModelOptions& o, const ModelContext& c) {
+  if (o.module_dim > c.input_dim)
+    throw ConfigError(fmt::format("model.module_dim = {} exceeds the task's input dimension {}", o.module_dim, c.input_dim));
+  return Modular(ModularOptions(c.input_dim, c.output_dim, o.modules, o.module_dim)
+                     .hidden(modular_hidden(o, c.input_dim, c.output_dim))
+                     .activation(o.activation)
+                     .shared_weights(o.shared_weights)
+                     .projection_init(o.projection_init)
+                     .projection_scale(o.projection_scale));
+}
+
+}  // namespace modnet::models

@@ -1,0 +1,91 @@
+#pragma once
+// The modular network of PAPER.md §4: ŷ(x) = (1/√K)·Σ_j f_j(Û_jᵀx). The K projections are one
+// [K, D, b] parameter and the K module MLPs are stacked [K, in, out] weights, so the whole forward
+// pass is one GEMM for the projections and one batched GEMM (baddbmm) per layer - no loop over
+// modules.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "modnet/core/config.h"
+#include "modnet/models/projected.h"
+#include "modnet/models/registry.h"
+
+namespace modnet::models {
+
+struct ModularOptions {
+  ModularOptions(int64_t in_features, int64_t out_features, int64_t modules, int64_t module_dim)
+      : in_features_(in_features), out_features_(out_features), modules_(modules), module_dim_(module_dim) {}
+  TORCH_ARG(int64_t, in_features);   // D
+  TORCH_ARG(int64_t, out_features);  // output dimension
+  TORCH_ARG(int64_t, modules);       // K
+  TORCH_ARG(int64_t, module_dim);    // b
+  TORCH_ARG(std::vector<int64_t>, hidden) = std::vector<int64_t>{64, 64};  // module MLP widths
+  TORCH_ARG(std::string, activation) = "relu";
+  TORCH_ARG(bool, shared_weights) = false;  // one module MLP shared by all modules
+  TORCH_ARG(std::string, projection_init) = "orthonormal";  // orthonormal | gaussian
+  TORCH_ARG(double, projection_scale) = 1.0;  // orthonormal: column norm; gaussian: std·√D
+};
+
+class ModularImpl : public torch::nn::Cloneable<ModularImpl>, public ProjectedModules {
+ public:
+  explicit ModularImpl(ModularOptions options);
+  void reset() override;
+  void pretty_print(std::ostream& stream) const override;
+  torch::Tensor forward(torch::Tensor x);
+
+  /// Projected inputs z_j = Û_jᵀx for all modules at once: x [B, D] → [K, B, b].
+  torch::Tensor project(const torch::Tensor& x);
+  torch::Tensor projections() override { return projections_; }
+  torch::Tensor module_outputs(const torch::Tensor& z) override;
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> module_layers() override;
+  Activation module_activation() const override { return activation_; }
+
+  ModularOptions options;
+
+ private:
+  Activation activation_ = Activation::relu;
+  torch::Tensor projections_;
+  std::vector<torch::Tensor> weights_, biases_;
+};
+TORCH_MODULE(Modular);
+
+/// Parameters of a modular network (projections + module MLPs).
+int64_t modular_parameter_count(int64_t in, int64_t out, int64_t modules, int64_t module_dim,
+                                const std::vector<int64_t>& hidden, bool shared_weights);
+
+/// Config options of the `modular` model type.
+struct ModularModelOptions {
+  int64_t modules = 4;      // K (may differ from the task's number of modules)
+  int64_t module_dim = 2;   // b
+  std::optional<std::vector<int64_t>> hidden;  // module MLP widths, or ...
+  std::optional<int64_t> params;  // ... about this many parameters in all (module width solved)
+  int64_t depth = 2;        // module hidden layers when `params` is given
+  std::string activation = "relu";
+  bool shared_weights = false;
+  std::string projection_init = "orthonormal";
+  double projection_scale = 1.0;
+
+  template <class V>
+  void fields(V& v) {
+    using namespace config;
+    v("modules", modules, at_least(1), "number of modules K");
+    v("module_dim", module_dim, at_least(1), "projection dimension b of each module");
+    v("hidden", hidden, at_least(1), "module MLP hidden widths");
+    v("params", params, at_least(1), "target total parameter count (module width solved)");
+    v("depth", depth, at_least(1), "module hidden layers when `params` is given");
+    v("activation", activation, one_of(activation_names()), "activation");
+    v("shared_weights", shared_weights, none(), "share one module MLP between all modules");
+    v("projection_init", projection_init, one_of({"orthonormal", "gaussian"}), "random init of Û");
+    v("projection_scale", projection_scale, greater_than(0), "scale of the random Û");
+    v.only_one_of({"hidden", "params"}, true);
+  }
+};
+
+/// The module widths the options ask for, given the task sizes (solves `params`).
+std::vector<int64_t> modular_hidden(const ModularModelOptions& options, int64_t in, int64_t out);
+Modular make_modular(const ModularModelOptions& options, const ModelContext& context);
+
+}  // namespace modnet::models

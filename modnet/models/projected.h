@@ -1,0 +1,33 @@
+#pragma once
+// The interface of models built from K modules, each reading its own learned projection of the
+// input: ŷ(x) = combine_j f_j(Û_jᵀx). Initialisers (kernel-based) and analyses (module similarity,
+// t-SNE) work on any model that implements it, built-in or user-defined.
+#include <utility>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "modnet/models/activation.h"
+
+namespace modnet::models {
+
+class ProjectedModules {
+ public:
+  virtual ~ProjectedModules() = default;
+  /// The projection parameter Û, [K, D, b] (a live parameter: writes go into the model).
+  virtual torch::Tensor projections() = 0;
+  /// The module networks applied to projected inputs z [K, B, b] → [K, B, out].
+  virtual torch::Tensor module_outputs(const torch::Tensor& z) = 0;
+  /// The module networks as stacked dense layers (weight [K|1, in, out], bias [K|1, 1, out]) and
+  /// their activation, for closed-form kernels such as the tangent kernel. Empty when the
+  /// modules are not plain MLPs.
+  virtual std::vector<std::pair<torch::Tensor, torch::Tensor>> module_layers() { return {}; }
+  virtual Activation module_activation() const { return Activation::relu; }
+};
+
+/// The model's ProjectedModules interface, or nullptr when it has none.
+inline ProjectedModules* as_projected(const torch::nn::AnyModule& model) {
+  return model.is_empty() ? nullptr : dynamic_cast<ProjectedModules*>(model.ptr().get());
+}
+
+}  // namespace modnet::models
