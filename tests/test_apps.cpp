@@ -149,4 +149,25 @@ TEST_F(AppsTest, PrintConfigShowsResolvedValuesWithOverrides) {
   EXPECT_EQ(sh(kBin + "modnet-train --help").status, 0);
 }
 
+TEST_F(AppsTest, ReportTabulatesRunsAcrossSeeds) {
+  for (int seed : {0, 1})
+    ASSERT_EQ(sh(kBin + "modnet-train --config " + kConfig + kSmall + " seed=" + std::to_string(seed) + " --out " +
+                 sub("runs/mono/seed" + std::to_string(seed)))
+                  .status,
+              0);
+  const std::string modular = std::string(MODNET_SOURCE_DIR) + "/configs/sine/modular.yaml";
+  ASSERT_EQ(sh(kBin + "modnet-train --config " + modular + kSmall + " --out " + sub("runs/modular/seed0")).status, 0);
+  auto r = sh(kBin + "modnet-report --runs " + sub("runs"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("| sine-monolithic | 2 |"), std::string::npos) << r.output;  // two seeds, one row
+  EXPECT_NE(r.output.find("| sine-modular | 1 |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(" ± "), std::string::npos) << "mean ± std over seeds:\n" << r.output;
+  EXPECT_TRUE(fs::exists(sub("runs/report.md")));
+  if (sh("gnuplot --version").status == 0) {
+    EXPECT_TRUE(fs::exists(sub("runs/report_test_loss.png")));
+    EXPECT_TRUE(fs::exists(sub("runs/report_similarity.png")));  // the modular run logs similarity
+  }
+  EXPECT_NE(sh(kBin + "modnet-report --runs " + sub("nothing")).status, 0);
+}
+
 }  // namespace

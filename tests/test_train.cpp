@@ -17,6 +17,30 @@
 namespace fs = std::filesystem;
 using namespace modnet;
 
+// ---- a user's own model type, registered from this file as in docs/extending.md ----------------
+namespace {
+struct ResidualNetOptions {
+  int64_t width = 32;
+  template <class V>
+  void fields(V& v) {
+    v("width", width, config::at_least(1), "hidden width");
+  }
+};
+// y = Linear(x) + MLP(x): a small network that is not one of the built-in types.
+struct ResidualNetImpl : torch::nn::Module {
+  ResidualNetImpl(int64_t in, int64_t width, int64_t out)
+      : linear(register_module("linear", torch::nn::Linear(in, out))),
+        mlp(register_module("mlp", models::MLP(models::MLPOptions(in, out).hidden({width})))) {}
+  torch::Tensor forward(torch::Tensor x) { return linear(x) + mlp(x); }
+  torch::nn::Linear linear;
+  models::MLP mlp;
+};
+TORCH_MODULE(ResidualNet);
+MODNET_REGISTER_MODEL("test_residual", ResidualNetOptions, [](const ResidualNetOptions& o, const models::ModelContext& c) {
+  return torch::nn::AnyModule(ResidualNet(c.input_dim, o.width, c.output_dim));
+});
+}  // namespace
+
 namespace {
 
 class TrainTest : public ::testing::Test {
@@ -335,6 +359,25 @@ TEST_F(TrainTest, ExperimentIsDeterministicForASeed) {
   other.push_back("seed=1");
   train::Experiment c(train::load_experiment_config(std::string(MODNET_SOURCE_DIR) + "/configs/sine/monolithic.yaml", other));
   EXPECT_FALSE(torch::equal(params(a.model())[0], params(c.model())[0]));
+}
+
+TEST_F(TrainTest, UserRegisteredModelTrainsEndToEnd) {
+  const std::string yaml =
+      "name: custom\nseed: 3\ntask: {type: sine, dim: 8, modules: 2, module_dim: 1, n_train: 512, n_val: 128, "
+      "n_test: 256}\nmodel: {type: test_residual, width: 48}\ntrain: {steps: 300, lr: 0.003, batch_size: 64, "
+      "eval_every: 100, progress: false}\nlog_level: warn\n";
+  auto cfg = train::parse_experiment_config(config::load_string(yaml, "custom.yaml"));
+  EXPECT_NE(train::experiment_config_yaml(cfg).find("width: 48"), std::string::npos);
+  train::Experiment experiment(cfg);
+  EXPECT_EQ(experiment.parameter_count(), (8 + 1) + (8 * 48 + 48 + 48 + 1));
+  const auto result = experiment.run(sub("custom"), RunDirMode::fresh);
+  ASSERT_TRUE(result.finished);
+  const double variance = experiment.task()->all(data::Split::test).y.var(false).item<double>();
+  EXPECT_LT(result.final.at(data::Split::test).loss, 0.5 * variance);
+  // Its options are checked like the built-in ones.
+  EXPECT_THROW(train::parse_experiment_config(config::load_string(
+                   "task: {type: sine}\nmodel: {type: test_residual, depth: 2}\ntrain: {steps: 1}\n", "bad.yaml")),
+               ConfigError);
 }
 
 }  // namespace

@@ -140,13 +140,15 @@ std::string format_table(const std::vector<GroupStats>& groups) {
     return mean + " ± " + fmt::format(fmt::runtime(f), it->second.second);
   };
   std::string out =
-      "| method | runs | parameters | train loss | test loss | similarity | chance | init time (s) | train time (s) |\n"
-      "|---|---|---|---|---|---|---|---|---|\n";
+      "| method | runs | parameters | train loss | test loss | similarity | chance | ridge coverage | chance | init time (s) "
+      "| train time (s) |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& g : groups) {
-    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", g.name, g.runs, cell(g, "parameters", "{:.0f}"),
-                       cell(g, "train_loss", "{:.4f}"), cell(g, "test_loss", "{:.4f}"), cell(g, "similarity", "{:.3f}"),
-                       cell(g, "similarity_chance", "{:.3f}"), cell(g, "init_seconds", "{:.1f}"),
-                       cell(g, "train_seconds", "{:.1f}"));
+    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", g.name, g.runs,
+                       cell(g, "parameters", "{:.0f}"), cell(g, "train_loss", "{:.4f}"), cell(g, "test_loss", "{:.4f}"),
+                       cell(g, "similarity", "{:.3f}"), cell(g, "similarity_chance", "{:.3f}"),
+                       cell(g, "ridge_coverage", "{:.3f}"), cell(g, "ridge_coverage_chance", "{:.3f}"),
+                       cell(g, "init_seconds", "{:.1f}"), cell(g, "train_seconds", "{:.1f}"));
   }
   return out;
 }
