@@ -15,7 +15,12 @@ int main(int argc, char** argv) {
          {"--force", false, "empty an existing run directory first"},
          {"--resume", true, "continue the run in DIR from its checkpoint", "DIR"},
          {"--print-config", false, "print the resolved config and exit"},
+         {"--config-reference", false, "print every config key with its default and meaning (Markdown)"},
          {"--stop-at-step", true, "stop (checkpointed) at this step; continue later with --resume", "N"}});
+    if (args.has("--config-reference")) {
+      std::fputs(train::config_reference().c_str(), stdout);
+      return 0;
+    }
     if (args.has("--resume")) {
       if (args.has("--config") || args.has("--out") || args.has("--force") || !args.overrides.empty())
         throw Error("--resume DIR takes the config from DIR/config.yaml; do not combine it with --config, --out, "

@@ -170,4 +170,15 @@ TEST_F(AppsTest, ReportTabulatesRunsAcrossSeeds) {
   EXPECT_NE(sh(kBin + "modnet-report --runs " + sub("nothing")).status, 0);
 }
 
+TEST_F(AppsTest, ConfigurationReferenceInDocsIsCurrent) {
+  // docs/configuration.md is generated from the options structs; regenerate it with
+  //   build/bin/modnet-train --config-reference > docs/configuration.md
+  auto r = sh(kBin + "modnet-train --config-reference 2>/dev/null");
+  ASSERT_EQ(r.status, 0);
+  EXPECT_NE(r.output.find("`train.lr`"), std::string::npos);
+  EXPECT_NE(r.output.find("`init.jitter`"), std::string::npos);
+  EXPECT_EQ(r.output, modnet::read_file(std::string(MODNET_SOURCE_DIR) + "/docs/configuration.md"))
+      << "docs/configuration.md is out of date: regenerate it with modnet-train --config-reference";
+}
+
 }  // namespace

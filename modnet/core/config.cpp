@@ -208,6 +208,26 @@ void Reader::finish() const {
   }
 }
 
+std::string Documenter::to_yaml_inline(const YAML::Node& node) {
+  YAML::Emitter out;
+  out.SetMapFormat(YAML::Flow);
+  out.SetSeqFormat(YAML::Flow);
+  out << node;
+  return out.c_str();
+}
+
+std::string Documenter::escape(const std::string& cell) {
+  std::string out;
+  for (char c : cell) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+std::string Documenter::markdown() const {
+  std::string out = "| key | type | default | allowed | meaning |\n|---|---|---|---|---|\n" + rows_;
+  if (!notes_.empty()) out += "\n" + notes_;
+  return out;
+}
+
 void Writer::rest(const YAML::Node& extra) {
   if (!extra.IsMap()) return;
   for (auto it = extra.begin(); it != extra.end(); ++it) out_[it->first.as<std::string>()] = clone(it->second);

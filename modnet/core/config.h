@@ -97,9 +97,15 @@ struct is_vector : std::false_type {};
 template <class T>
 struct is_vector<std::vector<T>> : std::true_type {};
 template <class T>
-struct is_optional : std::false_type {};
+struct is_optional : std::false_type {
+  template <class D>
+  using value_type_or = D;
+};
 template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
+struct is_optional<std::optional<T>> : std::true_type {
+  template <class D>
+  using value_type_or = T;
+};
 
 std::string format_double(double v);
 }  // namespace detail
@@ -184,6 +190,72 @@ class Writer {
  private:
   YAML::Node out_{YAML::NodeType::Map};
 };
+
+/// Visitor that lists an options struct's keys as Markdown table rows (key, type, default,
+/// constraint, meaning) - the reference in docs/configuration.md is generated with it.
+class Documenter {
+ public:
+  static constexpr bool reading = false;
+  explicit Documenter(std::string prefix = "") : prefix_(std::move(prefix)) {}
+  template <class T>
+  Documenter& operator()(const char* key, const T& value, const Check& check = {}, const char* doc = "") {
+    const std::string path = prefix_.empty() ? key : prefix_ + "." + key;
+    using U = typename detail::is_optional<T>::template value_type_or<T>;
+    if constexpr (detail::has_fields<T>::value) {
+      Documenter sub(path);
+      const_cast<T&>(value).fields(sub);
+      rows_ += sub.rows_;
+      notes_ += sub.notes_;
+    } else {
+      std::string def;
+      if constexpr (detail::is_optional<T>::value) {
+        def = value ? to_yaml_inline(Writer::encode(*value)) : "(unset)";
+      } else if constexpr (std::is_same_v<T, YAML::Node>) {
+        def = "";
+      } else {
+        def = to_yaml_inline(Writer::encode(value));
+      }
+      std::string constraint = check.choices.empty() && !check.lo && !check.hi ? "" : check.describe("");
+      if (check.required) constraint = "required" + std::string(constraint.empty() ? "" : "; ") + constraint;
+      if (!constraint.empty() && constraint[0] == ' ') constraint.erase(0, 1);
+      rows_ += fmt::format("| `{}` | {} | `{}` | {} | {} |\n", path, type_name<U>(), def, escape(constraint), escape(doc));
+    }
+    return *this;
+  }
+  void rest(const YAML::Node&) {}
+  void only_one_of(const std::vector<std::string>& keys, bool required) {
+    std::string list;
+    for (const auto& k : keys) list += (list.empty() ? "" : ", ") + std::string("`") + (prefix_.empty() ? k : prefix_ + "." + k) + "`";
+    notes_ += fmt::format("- {} of {}.\n", required ? "Exactly one" : "At most one", list);
+  }
+  void check(bool, const std::string&) const {}
+  /// The table (with header) and the notes on key groups.
+  std::string markdown() const;
+
+ private:
+  static std::string to_yaml_inline(const YAML::Node& node);
+  static std::string escape(const std::string& cell);  // '|' would end a Markdown table cell
+  template <class T>
+  static std::string type_name() {
+    if constexpr (std::is_same_v<T, bool>) return "bool";
+    else if constexpr (std::is_integral_v<T>) return "integer";
+    else if constexpr (std::is_floating_point_v<T>) return "number";
+    else if constexpr (std::is_same_v<T, std::string>) return "string";
+    else if constexpr (detail::is_vector<T>::value) return "list of " + type_name<typename T::value_type>();
+    else if constexpr (std::is_same_v<T, YAML::Node>) return "map";
+    else return "map";
+  }
+  std::string prefix_, rows_, notes_;
+};
+
+/// The Markdown reference of a struct's keys under `prefix`.
+template <class T>
+std::string document(const std::string& prefix = "") {
+  T value{};
+  Documenter d(prefix);
+  value.fields(d);
+  return d.markdown();
+}
 
 /// Reads a struct with `fields` from `node`; the result has every default filled in.
 template <class T>

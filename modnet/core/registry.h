@@ -24,6 +24,8 @@ class Registry {
     std::function<YAML::Node(const config::Reader& section, const YAML::Node& options)> resolve;
     /// Builds the product from resolved options.
     std::function<Product(const YAML::Node& options, BuildArgs...)> build;
+    /// Markdown reference of the options, keys prefixed with `prefix` (empty when unknown).
+    std::function<std::string(const std::string& prefix)> document;
   };
 
   explicit Registry(std::string kind) : kind_(std::move(kind)) {}
@@ -45,6 +47,7 @@ class Registry {
     e.resolve = [](const config::Reader& section, const YAML::Node& options) {
       return config::write(config::read<Options>(options, section.path(), section.origin()));
     };
+    e.document = [](const std::string& prefix) { return config::document<Options>(prefix); };
     e.build = [factory](const YAML::Node& options, BuildArgs... args) -> Product {
       return factory(config::read<Options>(options, "", nullptr), std::forward<BuildArgs>(args)...);
     };
@@ -62,6 +65,17 @@ class Registry {
     if (it == entries_.end())
       throw ConfigError(fmt::format("unknown {} type '{}'; registered: {}", kind_, name, names_locked()));
     return it->second;
+  }
+
+  /// Markdown reference of every registered type's options, keys prefixed with `prefix`.
+  std::string document(const std::string& prefix) const {
+    std::string out;
+    for (const auto& name : names()) {
+      const auto& e = get(name);
+      out += fmt::format("### `{}: {{type: {}}}`\n\n{}\n\n", prefix, name, e.doc);
+      if (e.document) out += e.document(prefix) + "\n";
+    }
+    return out;
   }
 
   std::vector<std::string> names() const {

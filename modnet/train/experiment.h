@@ -63,6 +63,9 @@ struct ExperimentConfig {
   }
 };
 
+/// Markdown reference of every config key (top level, and each registered task, model and
+/// initialiser type) - docs/configuration.md.
+std::string config_reference();
 /// Reads a config file, applies `key.sub=value` overrides and validates everything.
 ExperimentConfig load_experiment_config(const std::string& path, const std::vector<std::string>& overrides = {});
 /// Validates an already parsed document.
