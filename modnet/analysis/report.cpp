@@ -101,6 +101,7 @@ std::vector<RunRecord> collect_runs(const std::string& root) {
     r.name = r.text.count("name") && !r.text["name"].empty() ? r.text["name"] : fs::path(dir).filename().string();
     if (fs::exists(dir + "/metrics.csv")) r.metrics = read_csv(dir + "/metrics.csv");
     if (fs::exists(dir + "/similarity.csv")) r.similarity = read_csv(dir + "/similarity.csv");
+    if (fs::exists(dir + "/tsne.csv")) r.tsne = read_csv(dir + "/tsne.csv");
     runs.push_back(std::move(r));
   }
   return runs;
@@ -227,6 +228,31 @@ std::vector<std::string> plot_runs(const std::vector<RunRecord>& runs, const std
     break;
   }
   if (!sim.series.empty() && write_png(prefix + "_similarity.png", {sim})) written.push_back(prefix + "_similarity.png");
+
+  // t-SNE of learned and true module projections, like the paper's Figure (tsne.png).
+  std::vector<Panel> tsne_panels;
+  for (const auto& name : names) {
+    auto it = std::find_if(runs.begin(), runs.end(), [&](const RunRecord& r) { return r.name == name && !r.tsne.rows.empty(); });
+    if (it == runs.end()) continue;
+    Panel p;
+    p.title = name;
+    const auto x = it->tsne.column("x"), y = it->tsne.column("y");
+    size_t label = size_t(std::find(it->tsne.header.begin(), it->tsne.header.end(), "label") - it->tsne.header.begin());
+    for (const std::string kind : {"learned", "true"}) {
+      Series s;
+      s.title = kind + " modules";
+      s.style = "points";
+      s.color = kind == "learned" ? "#1f77b4" : "#d62728";
+      for (size_t i = 0; i < x.size(); ++i)
+        if (label < it->tsne.header.size() && it->tsne.rows[i][label] == kind) {
+          s.x.push_back(x[i]);
+          s.y.push_back(y[i]);
+        }
+      p.series.push_back(s);
+    }
+    tsne_panels.push_back(p);
+  }
+  if (!tsne_panels.empty() && write_png(prefix + "_tsne.png", tsne_panels)) written.push_back(prefix + "_tsne.png");
   return written;
 }
 

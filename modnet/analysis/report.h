@@ -27,6 +27,7 @@ struct RunRecord {
   std::map<std::string, std::string> text; // text fields of summary.json
   CsvTable metrics;                        // metrics.csv
   CsvTable similarity;                     // similarity.csv (empty when not logged)
+  CsvTable tsne;                           // tsne.csv (empty when not made)
 };
 
 /// Every finished run (a directory holding summary.json) at or below `root`, sorted by path.
@@ -45,7 +46,8 @@ std::vector<GroupStats> group_runs(const std::vector<RunRecord>& runs);
 std::string format_table(const std::vector<GroupStats>& groups);
 
 /// Writes `prefix`_test_loss.png (test loss over steps, each run light, group means bold) and,
-/// when logged, `prefix`_similarity.png; returns the paths written.
+/// when logged, `prefix`_similarity.png and `prefix`_tsne.png (one panel per group, its first
+/// run with a t-SNE); returns the paths written.
 std::vector<std::string> plot_runs(const std::vector<RunRecord>& runs, const std::string& prefix);
 
 }  // namespace modnet::analysis
