@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "modnet/analysis/report.h"
+#include "modnet/analysis/sweep_figures.h"
 #include "modnet/core/cli.h"
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
@@ -9,10 +10,40 @@
 int main(int argc, char** argv) {
   return modnet::cli::run_main("modnet-report", [&] {
     using namespace modnet;
-    const auto args = cli::parse(argc, argv, "modnet-report --runs DIR [--out PREFIX]",
-                                 {{"--runs", true, "folder holding run directories (searched recursively)", "DIR"},
-                                  {"--out", true, "prefix of the report files (default DIR/report)", "PREFIX"}},
-                                 /*allow_overrides=*/false);
+    const auto args = cli::parse(
+        argc, argv,
+        "modnet-report --runs DIR [--out PREFIX]\n"
+        "       modnet-report --sweep DIR --x KEY [--logx] [--logy] [--out PREFIX]\n"
+        "       modnet-report --sweep DIR --sample-complexity [--threshold T] [--relative] [--group KEY] [--out PREFIX]",
+        {{"--runs", true, "folder holding run directories (searched recursively)", "DIR"},
+         {"--sweep", true, "a modnet-sweep output folder (its results.csv)", "DIR"},
+         {"--x", true, "sweep axis to plot the losses against (a config key, e.g. task.n_train)", "KEY"},
+         {"--logx", false, "log-scaled x axis"},
+         {"--logy", false, "log-scaled y axis"},
+         {"--sample-complexity", false, "smallest n reaching the threshold, per method and group"},
+         {"--threshold", true, "loss threshold for --sample-complexity (default 1.5)", "T"},
+         {"--relative", false, "threshold as a fraction of the test-target variance"},
+         {"--group", true, "grouping axis for --sample-complexity (default task.module_dim)", "KEY"},
+         {"--n-key", true, "sample-size axis for --sample-complexity (default task.n_train)", "KEY"},
+         {"--out", true, "prefix of the report files (default DIR/report)", "PREFIX"}},
+        /*allow_overrides=*/false);
+    if (args.has("--sweep")) {
+      const std::string dir = args.require("--sweep");
+      const std::string prefix = args.get("--out").value_or(dir + "/report");
+      if (args.has("--sample-complexity")) {
+        analysis::SampleComplexityOptions o;
+        if (auto t = args.get("--threshold")) o.threshold = cli::to_double("--threshold", *t);
+        o.relative = args.has("--relative");
+        o.group_column = args.get("--group").value_or(o.group_column);
+        o.n_column = args.get("--n-key").value_or(o.n_column);
+        std::fputs(analysis::report_sample_complexity(dir, o, prefix).c_str(), stdout);
+      } else {
+        std::fputs(analysis::report_sweep_losses(dir, args.require("--x"), args.has("--logx"), args.has("--logy"), prefix)
+                       .c_str(),
+                   stdout);
+      }
+      return 0;
+    }
     const std::string dir = args.require("--runs");
     const std::string prefix = args.get("--out").value_or(dir + "/report");
     const auto runs = analysis::collect_runs(dir);

@@ -14,7 +14,9 @@
 #include <torch/torch.h>
 
 #include "modnet/analysis/plot.h"
+#include "modnet/analysis/sample_complexity.h"
 #include "modnet/analysis/similarity.h"
+#include "modnet/analysis/sweep_figures.h"
 #include "modnet/analysis/tsne.h"
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
@@ -363,4 +365,74 @@ TEST_F(AnalysisTest, PlotReportsGnuplotFailure) {
   int files = 0;
   for (const auto& e : fs::directory_iterator(dir.path)) files += e.is_regular_file() ? 1 : 0;
   EXPECT_EQ(files, 1);  // only the script: the temporary PNG was removed
+}
+
+// ---- sample complexity from sweeps ---------------------------------------------------------------
+
+TEST(SampleComplexity, InterpolatesInLogN) {
+  // loss = 4 / log10(n): 2.0 at n = 100, 1.0 at n = 10^4. Threshold 1.5 lies half-way in the loss
+  // between n = 100 and n = 10^4 (the only bracketing points), so log-n interpolation gives 10^3.
+  const std::vector<double> n{10000, 100, 10};  // unsorted on purpose
+  const std::vector<double> loss{1.0, 2.0, 4.0};
+  EXPECT_NEAR(modnet::analysis::sample_complexity(n, loss, 1.5), 1000.0, 1e-9);
+  // Reached at the first point, never reached, and a point exactly on the threshold.
+  EXPECT_DOUBLE_EQ(modnet::analysis::sample_complexity(n, loss, 5.0), 10.0);
+  EXPECT_TRUE(std::isnan(modnet::analysis::sample_complexity(n, loss, 0.5)));
+  EXPECT_NEAR(modnet::analysis::sample_complexity(n, loss, 2.0), 100.0, 1e-9);
+  // NaN losses (failed points) are skipped.
+  EXPECT_NEAR(modnet::analysis::sample_complexity({100, 1000, 10000}, {2.0, std::nan(""), 1.0}, 1.5), 1000.0, 1e-9);
+  EXPECT_THROW(modnet::analysis::sample_complexity({1, 2}, {1}, 1.0), modnet::Error);
+}
+
+TEST(SampleComplexity, MedianCountsUnreachedAsInfinite) {
+  const double nan = std::nan("");
+  EXPECT_DOUBLE_EQ(modnet::analysis::median_unreached_high({300, 100, 200}), 200);
+  EXPECT_DOUBLE_EQ(modnet::analysis::median_unreached_high({300, nan, 100}), 300);  // 100, 300, inf
+  EXPECT_TRUE(std::isnan(modnet::analysis::median_unreached_high({nan, nan, 100})));
+  EXPECT_DOUBLE_EQ(modnet::analysis::median_unreached_high({100, 300}), 200);
+}
+
+TEST(SampleComplexity, TableFromSweepResults) {
+  modnet::analysis::CsvTable t;
+  t.header = {"point", "status", "config", "task.module_dim", "task.n_train", "seed", "test_loss", "test_target_variance"};
+  // Method a, m = 2: seed 0 crosses 1.5 between n = 100 (2.0) and 1000 (1.0) -> 10^1.5·10 ≈ 316.2;
+  // seed 1 is already at 1.2 at n = 100 -> 100. Method b never reaches it. One failed point is ignored.
+  t.rows = {{"p1", "done", "a", "2", "100", "0", "2.0", "2.0"},   {"p2", "done", "a", "2", "1000", "0", "1.0", "2.0"},
+            {"p3", "done", "a", "2", "100", "1", "1.2", "2.0"},   {"p4", "done", "a", "2", "1000", "1", "0.9", "2.0"},
+            {"p5", "done", "b", "2", "100", "0", "3.0", "2.0"},   {"p6", "done", "b", "2", "1000", "0", "2.5", "2.0"},
+            {"p7", "failed", "b", "2", "1000", "1", "", ""}};
+  modnet::analysis::SampleComplexityOptions o;
+  const auto rows = modnet::analysis::sample_complexity_table(t, o);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].method, "a");
+  EXPECT_NEAR(rows[0].per_seed[0], std::pow(10.0, 2.5), 1e-6);
+  EXPECT_DOUBLE_EQ(rows[0].per_seed[1], 100.0);
+  EXPECT_NEAR(rows[0].median, 0.5 * (100.0 + std::pow(10.0, 2.5)), 1e-6);
+  EXPECT_EQ(rows[1].per_seed.size(), 1u);  // the failed seed is not there
+  EXPECT_TRUE(std::isnan(rows[1].median));
+  EXPECT_NE(modnet::analysis::format_sample_complexity(rows, o).find("not reached"), std::string::npos);
+  // Relative threshold: 0.75 × variance 2.0 = 1.5, the same crossing.
+  o.relative = true;
+  o.threshold = 0.75;
+  EXPECT_NEAR(modnet::analysis::sample_complexity_table(t, o)[0].per_seed[0], std::pow(10.0, 2.5), 1e-6);
+  o.group_column = "nope";
+  EXPECT_THROW(modnet::analysis::sample_complexity_table(t, o), modnet::DataError);
+}
+
+TEST(SweepFigures, LossCurvesAverageOverSeeds) {
+  modnet::analysis::CsvTable t;
+  t.header = {"point", "status", "config", "task.n_train", "seed", "train_loss", "test_loss"};
+  t.rows = {{"a", "done", "mono", "100", "0", "0.1", "1.0"}, {"b", "done", "mono", "100", "1", "0.3", "2.0"},
+            {"c", "done", "mono", "1000", "0", "0.2", "0.5"}, {"d", "failed", "mono", "1000", "1", "", ""}};
+  const auto curves = modnet::analysis::loss_curves(t, "task.n_train");
+  ASSERT_EQ(curves.size(), 1u);
+  EXPECT_EQ(curves[0].x, (std::vector<double>{100, 1000}));
+  EXPECT_NEAR(curves[0].test[0], 1.5, 1e-12);
+  EXPECT_NEAR(curves[0].train[0], 0.2, 1e-12);
+  EXPECT_NEAR(curves[0].test[1], 0.5, 1e-12);
+  EXPECT_EQ(curves[0].light_x.size(), 2u);  // one light line per seed
+  const auto panel = modnet::analysis::loss_panel(curves, "n", true, true);
+  EXPECT_EQ(panel.series.size(), 4u);  // 2 light + test + train
+  EXPECT_NE(modnet::analysis::format_loss_curves(curves, "task.n_train").find("| mono | 100 | 0.2000 | 1.5000 | 2 |"),
+            std::string::npos);
 }

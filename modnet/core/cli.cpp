@@ -86,6 +86,17 @@ Args parse(int argc, char** argv, const std::string& usage, const std::vector<Fl
   return args;
 }
 
+double to_double(const std::string& flag, const std::string& text) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used != text.size()) throw std::invalid_argument("trailing");
+    return v;
+  } catch (const std::exception&) {
+    throw Error(fmt::format("option {}: expected a number, got '{}'", flag, text));
+  }
+}
+
 int run_main(const std::string& name, const std::function<int()>& body) {
   try {
     return body();

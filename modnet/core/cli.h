@@ -34,6 +34,9 @@ struct Args {
 Args parse(int argc, char** argv, const std::string& usage, const std::vector<FlagSpec>& specs,
            bool allow_overrides = true);
 
+/// Parses a number given for `flag` (modnet::Error naming the flag otherwise).
+double to_double(const std::string& flag, const std::string& text);
+
 /// Runs an app body: every exception becomes "NAME: error: MESSAGE" on stderr and exit status 1.
 int run_main(const std::string& name, const std::function<int()>& body);
 
