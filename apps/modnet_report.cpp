@@ -1,5 +1,6 @@
 // modnet-report: a table and figures over finished runs (all run directories below DIR).
 #include <cstdio>
+#include <sstream>
 
 #include "modnet/analysis/report.h"
 #include "modnet/analysis/sweep_figures.h"
@@ -14,7 +15,8 @@ int main(int argc, char** argv) {
         argc, argv,
         "modnet-report --runs DIR [--out PREFIX]\n"
         "       modnet-report --sweep DIR --x KEY [--logx] [--logy] [--out PREFIX]\n"
-        "       modnet-report --sweep DIR --sample-complexity [--threshold T] [--relative] [--group KEY] [--out PREFIX]",
+        "       modnet-report --sweep DIR --sample-complexity [--threshold T] [--relative] [--group KEY] [--out PREFIX]\n"
+        "       modnet-report --trends DIR:KEY[:log],... [--out PREFIX]",
         {{"--runs", true, "folder holding run directories (searched recursively)", "DIR"},
          {"--sweep", true, "a modnet-sweep output folder (its results.csv)", "DIR"},
          {"--x", true, "sweep axis to plot the losses against (a config key, e.g. task.n_train)", "KEY"},
@@ -25,8 +27,24 @@ int main(int argc, char** argv) {
          {"--relative", false, "threshold as a fraction of the test-target variance"},
          {"--group", true, "grouping axis for --sample-complexity (default task.module_dim)", "KEY"},
          {"--n-key", true, "sample-size axis for --sample-complexity (default task.n_train)", "KEY"},
+         {"--trends", true, "loss-trends figure: comma-separated DIR:KEY[:log] panels (sweep folder, axis)", "LIST"},
          {"--out", true, "prefix of the report files (default DIR/report)", "PREFIX"}},
         /*allow_overrides=*/false);
+    if (args.has("--trends")) {
+      std::vector<analysis::TrendPanel> panels;
+      std::stringstream list(args.require("--trends"));
+      for (std::string item; std::getline(list, item, ',');) {
+        std::vector<std::string> parts;
+        std::stringstream ss(item);
+        for (std::string part; std::getline(ss, part, ':');) parts.push_back(part);
+        if (parts.size() < 2 || parts.size() > 3 || (parts.size() == 3 && parts[2] != "log"))
+          throw Error(fmt::format("--trends: '{}' is not DIR:KEY or DIR:KEY:log", item));
+        panels.push_back({parts[0], parts[1], parts.size() == 3});
+      }
+      const std::string out = args.get("--out").value_or("loss_trends");
+      std::fputs(analysis::report_loss_trends(panels, out + ".png").c_str(), stdout);
+      return 0;
+    }
     if (args.has("--sweep")) {
       const std::string dir = args.require("--sweep");
       const std::string prefix = args.get("--out").value_or(dir + "/report");

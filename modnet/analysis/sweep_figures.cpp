@@ -9,6 +9,7 @@
 
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
+#include "modnet/theory/losses.h"
 
 namespace modnet::analysis {
 
@@ -184,6 +185,82 @@ std::string report_sample_complexity(const std::string& sweep_dir, const SampleC
   write_file_atomic(prefix + "_sample_complexity.md", table);
   write_png(prefix + "_sample_complexity.png", {sample_complexity_panel(rows, options.group_column)});
   return table;
+}
+
+namespace {
+// Mean of a numeric column over finished rows (NaN when absent).
+double column_mean(const CsvTable& t, const std::string& name) {
+  if (!t.has(name)) return NAN;
+  double sum = 0;
+  int64_t count = 0;
+  const auto values = t.column(name);
+  const size_t c_status = t.has("status") ? column(t, "status") : 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (t.has("status") && t.rows[i][c_status] != "done") continue;
+    if (std::isnan(values[i])) continue;
+    sum += values[i];
+    ++count;
+  }
+  return count ? sum / double(count) : NAN;
+}
+
+// The theory curve for one panel, dashed: test (and train) loss predicted along the axis.
+std::vector<Series> theory_series(const CsvTable& t, const std::string& axis, const std::vector<double>& xs,
+                                  double omega) {
+  theory::Spectrum spectrum;
+  spectrum.c = column_mean(t, "test_target_variance");
+  spectrum.omega = omega;
+  spectrum.m = column_mean(t, "task.module_dim");
+  if (std::isnan(spectrum.m)) spectrum.m = 2;  // the presets' module dimension
+  const double n = column_mean(t, "task.n_train"), p = column_mean(t, "parameters");
+  if (std::isnan(spectrum.c) || xs.empty()) return {};
+  Series test, train;
+  test.title = "theory test";
+  train.title = "theory train";
+  for (auto* s : {&test, &train}) {
+    s->dashed = true;
+    s->color = "#000000";
+  }
+  train.alpha = 0.5;
+  // Dense grid along continuous axes, the sweep's own values along discrete ones.
+  std::vector<double> grid = xs;
+  if (axis == "model.params" || axis == "task.n_train") {
+    grid.clear();
+    const double lo = std::log(xs.front()), hi = std::log(xs.back());
+    for (int i = 0; i <= 200; ++i) grid.push_back(std::exp(lo + (hi - lo) * i / 200.0));
+  }
+  for (double x : grid) {
+    theory::LossPrediction pred{NAN, NAN};
+    if (axis == "model.params" && !std::isnan(n)) pred = theory::predict(spectrum, n, x);
+    else if (axis == "task.n_train" && !std::isnan(p)) pred = theory::predict(spectrum, x, p);
+    else if (axis == "task.module_dim" && !std::isnan(n) && !std::isnan(p)) pred = theory::predict(spectrum.with_m(x), n, p);
+    else if (axis == "task.modules" && !std::isnan(n) && !std::isnan(p))
+      pred = theory::predict_modular(spectrum, static_cast<int64_t>(std::lround(x)), n, p);
+    if (!std::isfinite(pred.test)) pred.test = NAN;  // the pole: leave a gap
+    test.x.push_back(x);
+    test.y.push_back(pred.test);
+    train.x.push_back(x);
+    train.y.push_back(pred.train);
+  }
+  return {test, train};
+}
+}  // namespace
+
+std::string report_loss_trends(const std::vector<TrendPanel>& panels, const std::string& path, double omega) {
+  std::vector<Panel> figure;
+  std::string tables;
+  for (const auto& tp : panels) {
+    const auto results = read_csv(tp.sweep_dir + "/results.csv");
+    const auto curves = loss_curves(results, tp.axis);
+    std::vector<double> xs;
+    for (const auto& c : curves) xs.insert(xs.end(), c.x.begin(), c.x.end());
+    std::sort(xs.begin(), xs.end());
+    xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
+    figure.push_back(loss_panel(curves, tp.axis, tp.logx, true, theory_series(results, tp.axis, xs, omega)));
+    tables += fmt::format("### loss vs {} ({})\n\n{}\n", tp.axis, tp.sweep_dir, format_loss_curves(curves, tp.axis));
+  }
+  write_png(path, figure, static_cast<int>(std::min<size_t>(panels.size(), 2)), 1200, 900);
+  return tables;
 }
 
 }  // namespace modnet::analysis

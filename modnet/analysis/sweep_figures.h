@@ -40,6 +40,20 @@ std::string report_sweep_losses(const std::string& sweep_dir, const std::string&
 std::string report_sample_complexity(const std::string& sweep_dir, const SampleComplexityOptions& options,
                                      const std::string& prefix);
 
+/// One panel of the loss-trends figure: a sweep folder and the axis it varies.
+struct TrendPanel {
+  std::string sweep_dir;
+  std::string axis;   // task.modules | task.module_dim | model.params | task.n_train (or any key)
+  bool logx = false;
+};
+
+/// The paper's loss_trends.png: one panel per sweep (train and test loss, means over light
+/// per-setting lines) with the random-feature theory dashed (modnet/theory, Ω = `omega`, c = the
+/// runs' mean test-target variance, m = task.module_dim, n and p the runs' means where they are
+/// not the axis; the k panel uses the modular prediction with b = m). Writes `path` (PNG) and
+/// returns a Markdown table of all panels.
+std::string report_loss_trends(const std::vector<TrendPanel>& panels, const std::string& path, double omega = 1.56);
+
 /// Markdown table of loss_curves (method, axis value, mean train, mean test, settings).
 std::string format_loss_curves(const std::vector<AxisCurve>& curves, const std::string& axis);
 
