@@ -435,4 +435,14 @@ TEST(SweepFigures, LossCurvesAverageOverSeeds) {
   EXPECT_EQ(panel.series.size(), 4u);  // 2 light + test + train
   EXPECT_NE(modnet::analysis::format_loss_curves(curves, "task.n_train").find("| mono | 100 | 0.2000 | 1.5000 | 2 |"),
             std::string::npos);
+  // A column zipped with the axis (model.module_dim = task.module_dim) is not a setting: still one
+  // light line per seed.
+  modnet::analysis::CsvTable z;
+  z.header = {"point", "status", "config", "task.module_dim", "model.module_dim", "seed", "train_loss", "test_loss"};
+  z.rows = {{"a", "done", "mod", "2", "2", "0", "0.1", "1.0"}, {"b", "done", "mod", "3", "3", "0", "0.2", "2.0"},
+            {"c", "done", "mod", "2", "2", "1", "0.1", "1.2"}, {"d", "done", "mod", "3", "3", "1", "0.2", "2.2"}};
+  const auto zc = modnet::analysis::loss_curves(z, "task.module_dim");
+  ASSERT_EQ(zc.size(), 1u);
+  EXPECT_EQ(zc[0].light_x.size(), 2u);
+  EXPECT_EQ(zc[0].light_x[0], (std::vector<double>{2, 3}));
 }

@@ -35,9 +35,25 @@ std::vector<AxisCurve> loss_curves(const CsvTable& results, const std::string& a
   const bool has_config = results.has("config"), has_status = results.has("status");
   const size_t c_config = has_config ? column(results, "config") : 0;
   const size_t c_status = has_status ? column(results, "status") : 0;
-  // The "setting" of a row: every column that is a sweep coordinate other than the axis (the
-  // columns before `seed`, plus seed), so one light line per setting.
+  // The "setting" of a row: the sweep coordinates other than the axis (the columns up to `seed`),
+  // so one light line per setting.
   const size_t c_seed = results.has("seed") ? column(results, "seed") : results.header.size();
+  // Columns that vary together with the axis (zipped axes such as model.module_dim with
+  // task.module_dim) are not settings of their own: a column is one when each axis value goes with
+  // a single value of it.
+  std::vector<size_t> setting_columns;
+  for (size_t c = 0; c <= std::min(c_seed, results.header.size() - 1); ++c) {
+    if (c == c_axis || (has_config && c == c_config) || results.header[c] == "point" || results.header[c] == "status")
+      continue;
+    std::map<std::string, std::string> seen;  // method + axis value -> column value
+    bool follows_axis = true;
+    for (const auto& row : results.rows) {
+      const std::string key = (has_config ? row[c_config] : "") + "|" + row[c_axis];
+      auto [it, inserted] = seen.emplace(key, row[c]);
+      if (!inserted && it->second != row[c]) follows_axis = false;
+    }
+    if (!follows_axis || c == c_seed) setting_columns.push_back(c);
+  }
   std::vector<std::string> methods;
   std::map<std::string, std::map<std::string, std::map<double, std::pair<double, double>>>> lines;
   for (const auto& row : results.rows) {
@@ -45,9 +61,7 @@ std::vector<AxisCurve> loss_curves(const CsvTable& results, const std::string& a
     const std::string method = has_config ? row[c_config] : "run";
     if (std::find(methods.begin(), methods.end(), method) == methods.end()) methods.push_back(method);
     std::string setting;
-    for (size_t c = 0; c <= std::min(c_seed, results.header.size() - 1); ++c)
-      if (c != c_axis && c != c_config && results.header[c] != "point" && results.header[c] != "status")
-        setting += results.header[c] + "=" + row[c] + ";";
+    for (size_t c : setting_columns) setting += results.header[c] + "=" + row[c] + ";";
     lines[method][setting][num(row[c_axis])] = {num(row[c_train]), num(row[c_test])};
   }
   std::vector<AxisCurve> out;
