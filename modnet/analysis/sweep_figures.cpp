@@ -150,8 +150,8 @@ Panel sample_complexity_panel(const std::vector<SampleComplexityRow>& rows, cons
     Series seeds, median;
     seeds.style = "points";
     seeds.color = color;
-    seeds.alpha = 0.35;
-    seeds.width = 1.0;
+    seeds.alpha = 0.6;
+    seeds.width = 1.5;
     median.title = methods[i] + " (median)";
     median.style = "linespoints";
     median.color = color;
