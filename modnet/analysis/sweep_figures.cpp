@@ -11,6 +11,10 @@
 #include "modnet/core/files.h"
 #include "modnet/theory/losses.h"
 
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
 namespace modnet::analysis {
 
 namespace {
@@ -117,6 +121,13 @@ Panel loss_panel(const std::vector<AxisCurve>& curves, const std::string& axis_l
       p.series.push_back(light);
     }
     Series test, train;
+    // An interpolating model's train loss (~1e-14) would squash a log axis: not drawn below 1e-4.
+    auto floor_log = [&](std::vector<double> v) {
+      if (logy)
+        for (auto& y : v)
+          if (y < 1e-4) y = NAN;
+      return v;
+    };
     test.title = c.method + " test";
     test.x = c.x;
     test.y = c.test;
@@ -124,7 +135,7 @@ Panel loss_panel(const std::vector<AxisCurve>& curves, const std::string& axis_l
     test.style = "linespoints";
     train.title = c.method + " train";
     train.x = c.x;
-    train.y = c.train;
+    train.y = floor_log(c.train);
     train.color = color;
     train.alpha = 0.7;
     train.width = 1.5;
@@ -218,15 +229,40 @@ double column_mean(const CsvTable& t, const std::string& name) {
   return count ? sum / double(count) : NAN;
 }
 
+// A config value of the sweep's first finished run (for keys that are not sweep axes).
+double run_config_value(const std::string& sweep_dir, const CsvTable& t, const std::string& key) {
+  if (!t.has("dir")) return NAN;
+  const size_t c_dir = column(t, "dir");
+  const size_t c_status = t.has("status") ? column(t, "status") : 0;
+  for (const auto& row : t.rows) {
+    if (t.has("status") && row[c_status] != "done") continue;
+    try {
+      YAML::Node node = YAML::LoadFile(sweep_dir + "/" + row[c_dir] + "/config.yaml");
+      std::stringstream parts(key);
+      for (std::string part; std::getline(parts, part, '.');) node = node[part];
+      return node.IsScalar() ? num(node.Scalar()) : NAN;
+    } catch (const YAML::Exception&) {
+      return NAN;
+    }
+  }
+  return NAN;
+}
+
+// A sweep coordinate's mean, or the runs' config value when it is not an axis.
+double coordinate(const std::string& sweep_dir, const CsvTable& t, const std::string& key) {
+  const double v = column_mean(t, key);
+  return std::isnan(v) ? run_config_value(sweep_dir, t, key) : v;
+}
+
 // The theory curve for one panel, dashed: test (and train) loss predicted along the axis.
-std::vector<Series> theory_series(const CsvTable& t, const std::string& axis, const std::vector<double>& xs,
-                                  double omega) {
+std::vector<Series> theory_series(const std::string& sweep_dir, const CsvTable& t, const std::string& axis,
+                                  const std::vector<double>& xs, double omega) {
   theory::Spectrum spectrum;
   spectrum.c = column_mean(t, "test_target_variance");
   spectrum.omega = omega;
-  spectrum.m = column_mean(t, "task.module_dim");
+  spectrum.m = coordinate(sweep_dir, t, "task.module_dim");
   if (std::isnan(spectrum.m)) spectrum.m = 2;  // the presets' module dimension
-  const double n = column_mean(t, "task.n_train"), p = column_mean(t, "parameters");
+  const double n = coordinate(sweep_dir, t, "task.n_train"), p = column_mean(t, "parameters");
   if (std::isnan(spectrum.c) || xs.empty()) return {};
   Series test, train;
   test.title = "theory test";
@@ -270,7 +306,7 @@ std::string report_loss_trends(const std::vector<TrendPanel>& panels, const std:
     for (const auto& c : curves) xs.insert(xs.end(), c.x.begin(), c.x.end());
     std::sort(xs.begin(), xs.end());
     xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
-    figure.push_back(loss_panel(curves, tp.axis, tp.logx, true, theory_series(results, tp.axis, xs, omega)));
+    figure.push_back(loss_panel(curves, tp.axis, tp.logx, true, theory_series(tp.sweep_dir, results, tp.axis, xs, omega)));
     tables += fmt::format("### loss vs {} ({})\n\n{}\n", tp.axis, tp.sweep_dir, format_loss_curves(curves, tp.axis));
   }
   write_png(path, figure, static_cast<int>(std::min<size_t>(panels.size(), 2)), 1200, 900);
