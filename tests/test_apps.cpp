@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+
+#include "shell.h"
 #include <yaml-cpp/yaml.h>
 
 #include "modnet/core/files.h"
@@ -15,21 +17,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Result sh(const std::string& command) {
-  Result r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
-  const int raw = ::pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+using modnet::testing::Result;
+using modnet::testing::sh;
 
 const std::string kBin = std::string(MODNET_BINARY_DIR) + "/bin/";
 const std::string kConfig = std::string(MODNET_SOURCE_DIR) + "/configs/sine/monolithic.yaml";

@@ -15,6 +15,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include "shell.h"
 #include <yaml-cpp/yaml.h>
 
 #include "modnet/analysis/report.h"
@@ -50,21 +52,8 @@ std::string error_of(const std::function<void()>& f) {
   return "(no error)";
 }
 
-struct Result {
-  int status = -1;
-  std::string output;
-};
-
-Result sh(const std::string& command) {
-  Result r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
-  const int raw = ::pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+using modnet::testing::Result;
+using modnet::testing::sh;
 
 std::vector<std::string> column(const analysis::CsvTable& t, const std::string& name) {
   const auto it = std::find(t.header.begin(), t.header.end(), name);

@@ -50,12 +50,6 @@ std::string csv_cell(const std::string& text) {
   return out;
 }
 
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
-  return out;
-}
-
 // ---- signals
 
 std::atomic<int> g_signals{0};
@@ -310,7 +304,7 @@ void Runner::write_results() const {
   for (const auto& f : fields) header.push_back(csv_cell(f));
   header.push_back("error");
   header.push_back("dir");
-  std::string out = join(header, ",") + "\n";
+  std::string out = fmt::to_string(fmt::join(header, ",")) + "\n";
   for (size_t i = 0; i < sweep_.points.size(); ++i) {
     const auto& p = sweep_.points[i];
     const auto& s = state_[i];
@@ -322,7 +316,7 @@ void Runner::write_results() const {
     row.push_back(s.error);
     row.push_back("runs/" + p.name);
     for (auto& cell : row) cell = csv_cell(cell);
-    out += join(row, ",") + "\n";
+    out += fmt::to_string(fmt::join(row, ",")) + "\n";
   }
   write_file_atomic(options_.out_dir + "/results.csv", out);
 }
@@ -521,7 +515,7 @@ SweepResult Runner::run() {
   for (const auto& g : sweep_.groups) {
     std::vector<std::string> keys;
     for (auto a : g) keys.push_back(sweep_.axes[a].key);
-    shape += fmt::format(" x {} ({})", sweep_.axes[g[0]].values.size(), join(keys, " = "));
+    shape += fmt::format(" x {} ({})", sweep_.axes[g[0]].values.size(), fmt::join(keys, " = "));
   }
   shape += fmt::format(" x {} seed(s)", sweep_.options.seeds.size());
   const std::string label =
