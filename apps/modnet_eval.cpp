@@ -1,30 +1,47 @@
-// modnet-eval: evaluate a finished run's final weights on a split.
+// modnet-eval: evaluate a finished run's final weights on a split, optionally under input noise.
 #include <cstdio>
 
 #include "modnet/core/cli.h"
 #include "modnet/core/files.h"
+#include "modnet/core/rng.h"
 #include "modnet/train/evaluator.h"
 #include "modnet/train/experiment.h"
 
 int main(int argc, char** argv) {
   return modnet::cli::run_main("modnet-eval", [&] {
     using namespace modnet;
-    const auto args = cli::parse(argc, argv, "modnet-eval --run DIR [--split test|val|train]",
-                                 {{"--run", true, "a finished run directory", "DIR"},
-                                  {"--split", true, "split to evaluate (default test)", "SPLIT"}},
-                                 /*allow_overrides=*/false);
+    const auto args = cli::parse(
+        argc, argv, "modnet-eval --run DIR [--split test|ood|val|train] [--noise 0,0.5,1.0] [--seed N]",
+        {{"--run", true, "a finished run directory", "DIR"},
+         {"--split", true, "split to evaluate (default test; ood = unseen class combinations)", "SPLIT"},
+         {"--noise", true, "comma-separated input-noise σ list (default 0)", "LIST"},
+         {"--seed", true, "seed of the noise (default: the run's)", "N"}},
+        /*allow_overrides=*/false);
     const std::string dir = args.require("--run");
     const auto split = data::parse_split(args.get("--split").value_or("test"));
+    const auto sigmas = cli::to_doubles("--noise", args.get("--noise").value_or("0"));
+    for (double sigma : sigmas)
+      if (!(sigma >= 0)) throw Error(fmt::format("option --noise: σ must be >= 0, got {}", sigma));
     auto experiment = train::Experiment::from_run(dir);
-    const auto r = train::evaluate(experiment.model(), *experiment.task(), split, experiment.device());
+    if (experiment.task()->size(split) == 0)
+      throw ConfigError(fmt::format("--split {}: the run's task has no such split (size 0)", data::to_string(split)));
+    const uint64_t seed = args.get("--seed") ? uint64_t(*args.get_int("--seed"))
+                                             : derive_seed(uint64_t(experiment.config().seed), "eval");
     train::Json out;
-    out.set("split", data::to_string(split)).set("samples", r.samples).set("loss", r.loss);
-    std::string line = fmt::format("{} loss {:.6g}", data::to_string(split), r.loss);
-    for (const auto& [name, value] : r.metrics) {
-      out.set(name, value);
-      line += fmt::format(" {} {:.6g}", name, value);
+    out.set("split", data::to_string(split));
+    for (double sigma : sigmas) {
+      const auto r = train::evaluate(experiment.model(), *experiment.task(), split, experiment.device(), 4096, sigma,
+                                     derive_seed(seed, "noise"));
+      train::Json entry;
+      entry.set("noise", sigma).set("samples", r.samples).set("loss", r.loss);
+      std::string line = fmt::format("{} loss {:.6g}", data::to_string(split), r.loss);
+      for (const auto& [name, value] : r.metrics) {
+        entry.set(name, value);
+        line += fmt::format(" {} {:.4f}", name, value);
+      }
+      std::printf("%s (noise %g, %lld samples)\n", line.c_str(), sigma, static_cast<long long>(r.samples));
+      out.set(fmt::format("noise{}", sigma), entry);
     }
-    std::printf("%s (%lld samples)\n", line.c_str(), static_cast<long long>(r.samples));
     write_file_atomic(dir + "/eval_" + data::to_string(split) + ".json", out.dump());
     return 0;
   });

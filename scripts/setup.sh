@@ -22,6 +22,7 @@ MODNET_PACKAGES=(
   libtorch-dev
   libopenblas0-pthread   # mandatory: Debian's reference BLAS is ~25x slower
   libyaml-cpp-dev libfmt-dev libgtest-dev libopencv-dev
+  zlib1g-dev             # gzip-compressed IDX files (MNIST, Fashion-MNIST)
   gnuplot-nox            # figures
   python3-torch          # PyTorch comparison benchmark
   dataset-fashion-mnist  # IDX files under /usr/share/datasets/fashion-mnist/

@@ -54,10 +54,24 @@ TEST_F(AppsTest, TrainThenEvaluate) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("test loss"), std::string::npos) << r.output;
   const auto eval = YAML::LoadFile(sub("run/eval_test.json"));
-  EXPECT_NEAR(eval["loss"].as<double>(), summary["test_loss"].as<double>(), 1e-6);
+  EXPECT_NEAR(eval["noise0"]["loss"].as<double>(), summary["test_loss"].as<double>(), 1e-6);
   r = sh(kBin + "modnet-eval --run " + sub("run") + " --split train");
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_NEAR(YAML::LoadFile(sub("run/eval_train.json"))["loss"].as<double>(), summary["train_loss"].as<double>(), 1e-6);
+  EXPECT_NEAR(YAML::LoadFile(sub("run/eval_train.json"))["noise0"]["loss"].as<double>(), summary["train_loss"].as<double>(),
+              1e-6);
+  // Under input noise the loss rises; the same seed gives the same number twice.
+  r = sh(kBin + "modnet-eval --run " + sub("run") + " --noise 0,1");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto noisy = YAML::LoadFile(sub("run/eval_test.json"));
+  EXPECT_GT(noisy["noise1"]["loss"].as<double>(), noisy["noise0"]["loss"].as<double>());
+  r = sh(kBin + "modnet-eval --run " + sub("run") + " --noise 1");
+  EXPECT_DOUBLE_EQ(YAML::LoadFile(sub("run/eval_test.json"))["noise1"]["loss"].as<double>(),
+                   noisy["noise1"]["loss"].as<double>());
+  // The sine task has no ood split; a bad σ list is refused.
+  EXPECT_NE(sh(kBin + "modnet-eval --run " + sub("run") + " --split ood").status, 0);
+  r = sh(kBin + "modnet-eval --run " + sub("run") + " --noise 0,,1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--noise"), std::string::npos) << r.output;
 }
 
 TEST_F(AppsTest, ExistingRunDirectoryIsRefusedUnlessForced) {

@@ -246,6 +246,26 @@ torch::Tensor module_slot_energy(const torch::Tensor& learned,
   return torch::stack(per_slot, 1) / total;  // [K, S], in the caller's slot order
 }
 
+torch::Tensor module_slot_energy(const torch::Tensor& learned, const torch::Tensor& slot_of_input) {
+  TORCH_CHECK(learned.defined() && learned.dim() == 3, "module_slot_energy: learned must be [K, D, b], got ",
+              learned.defined() ? learned.sizes() : torch::IntArrayRef{});
+  TORCH_CHECK(slot_of_input.defined() && slot_of_input.dim() == 1 && slot_of_input.size(0) == learned.size(1),
+              "module_slot_energy: slot_of_input must be [D = ", learned.size(1), "], got ",
+              slot_of_input.defined() ? slot_of_input.sizes() : torch::IntArrayRef{});
+  const auto slots = slot_of_input.to(torch::kLong).cpu();
+  TORCH_CHECK(slots.ge(-1).all().item<bool>() && slots.max().item<int64_t>() >= 0,
+              "module_slot_energy: slot ids must be >= -1 with at least one slot");
+  const auto u = cpu_double(learned);
+  TORCH_CHECK(torch::isfinite(u).all().item<bool>(), "module_slot_energy: learned contains NaN or inf");
+  const int64_t S = slots.max().item<int64_t>() + 1;
+  const auto rows = u.pow(2).sum(2);  // [K, D]
+  const auto total = rows.sum(1, /*keepdim=*/true).clamp_min(std::numeric_limits<double>::min());
+  const auto keep = slots.ge(0).nonzero().view({-1});
+  auto per_slot = torch::zeros({u.size(0), S}, rows.options());
+  per_slot.index_add_(1, slots.index_select(0, keep), rows.index_select(1, keep));
+  return per_slot / total;
+}
+
 double mean_max_slot_share(const torch::Tensor& energy) {
   TORCH_CHECK(energy.defined() && energy.dim() == 2 && energy.size(0) >= 1 && energy.size(1) >= 1,
               "mean_max_slot_share: expected slot shares [K, S] with K, S >= 1, got ",

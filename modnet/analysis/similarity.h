@@ -91,6 +91,10 @@ class SimilarityTracker {
 torch::Tensor module_slot_energy(const torch::Tensor& learned,
                                  const std::vector<std::pair<int64_t, int64_t>>& slot_ranges);
 
+/// The same for slots that are not contiguous ranges: `slot_of_input` int64 [D] gives the slot of
+/// every input coordinate (-1 for none), as data::Task::input_slots() -> [K, S], S = max slot + 1.
+torch::Tensor module_slot_energy(const torch::Tensor& learned, const torch::Tensor& slot_of_input);
+
 /// Mean over modules j of max_s share(j, s): 1 when every module sees a single slot, 1/S when
 /// every module spreads its energy evenly.
 double mean_max_slot_share(const torch::Tensor& energy);

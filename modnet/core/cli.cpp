@@ -97,6 +97,24 @@ double to_double(const std::string& flag, const std::string& text) {
   }
 }
 
+std::vector<std::string> split_list(const std::string& flag, const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    items.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (items.back().empty()) throw Error(fmt::format("option {}: empty item in the list '{}'", flag, text));
+    if (comma == std::string::npos) return items;
+    start = comma + 1;
+  }
+}
+
+std::vector<double> to_doubles(const std::string& flag, const std::string& text) {
+  std::vector<double> values;
+  for (const auto& item : split_list(flag, text)) values.push_back(to_double(flag, item));
+  return values;
+}
+
 int run_main(const std::string& name, const std::function<int()>& body) {
   try {
     return body();

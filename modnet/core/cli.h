@@ -37,6 +37,11 @@ Args parse(int argc, char** argv, const std::string& usage, const std::vector<Fl
 /// Parses a number given for `flag` (modnet::Error naming the flag otherwise).
 double to_double(const std::string& flag, const std::string& text);
 
+/// Splits a comma-separated list ("0,0.5,1") into its items (empty items are errors naming `flag`).
+std::vector<std::string> split_list(const std::string& flag, const std::string& text);
+/// A comma-separated list of numbers given for `flag`.
+std::vector<double> to_doubles(const std::string& flag, const std::string& text);
+
 /// Runs an app body: every exception becomes "NAME: error: MESSAGE" on stderr and exit status 1.
 int run_main(const std::string& name, const std::function<int()>& body);
 

@@ -1,5 +1,6 @@
 #include "modnet/data/registry.h"
 
+#include "modnet/data/compositional.h"
 #include "modnet/data/sine_wave_task.h"
 
 namespace modnet::data {
@@ -11,6 +12,9 @@ TaskRegistry& task_registry() {
                                   [](const SineWaveOptions& o, uint64_t seed) -> TaskPtr {
                                     return std::make_shared<SineWaveTask>(o, seed);
                                   });
+    r->add_typed<CompositionalOptions>(
+        "compositional", "k images side by side, every slot's class predicted (PAPER.md §6)",
+        [](const CompositionalOptions& o, uint64_t seed) -> TaskPtr { return std::make_shared<CompositionalTask>(o, seed); });
     return r;
   }();
   return *registry;

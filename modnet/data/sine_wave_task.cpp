@@ -80,11 +80,13 @@ int64_t SineWaveTask::size(Split split) const {
     case Split::train: return options_.n_train;
     case Split::val: return options_.n_val;
     case Split::test: return options_.n_test;
+    case Split::ood: return 0;
   }
   return 0;
 }
 
 Batch SineWaveTask::get(Split split, const torch::Tensor& index, const torch::Device& device) const {
+  TORCH_CHECK(split != Split::ood, "SineWaveTask: the sine task has no ood split");
   const Batch& src = split == Split::train ? train_ : split == Split::val ? val_ : test_;
   TORCH_CHECK(src.x.defined(), "SineWaveTask: split '", to_string(split), "' is empty");
   return {src.x.index_select(0, index).to(device), src.y.index_select(0, index).to(device)};

@@ -68,6 +68,7 @@ class SineWaveTask : public Task {
   std::string name() const override { return "sine"; }
   int64_t input_dim() const override { return options_.dim; }
   int64_t output_dim() const override { return 1; }
+  int64_t module_count() const override { return options_.modules; }
   int64_t size(Split split) const override;
   Batch get(Split split, const torch::Tensor& index, const torch::Device& device) const override;
   std::vector<torch::Tensor> true_projections() const override;

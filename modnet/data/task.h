@@ -10,9 +10,10 @@
 
 namespace modnet::data {
 
-enum class Split { train, val, test };
+/// ood: the held-out out-of-distribution test set of tasks that have one (empty otherwise).
+enum class Split { train, val, test, ood };
 std::string to_string(Split split);
-/// "train" | "val" | "test" (ConfigError otherwise).
+/// "train" | "val" | "test" | "ood" (ConfigError otherwise).
 Split parse_split(const std::string& name);
 
 struct Batch {
@@ -26,6 +27,7 @@ class Task {
   virtual std::string name() const = 0;
   virtual int64_t input_dim() const = 0;
   virtual int64_t output_dim() const = 0;
+  /// Samples in `split` (0 for a split the task does not have, e.g. ood).
   virtual int64_t size(Split split) const = 0;
   /// Rows `index` (int64, CPU) of `split`, on `device`.
   virtual Batch get(Split split, const torch::Tensor& index, const torch::Device& device) const = 0;
@@ -43,10 +45,23 @@ class Task {
   /// Unit directions whose ridge functions make up the target, as columns [input_dim, R], when
   /// the task is built that way (undefined tensor otherwise).
   virtual torch::Tensor true_ridge_directions() const { return {}; }
+  /// True for classification tasks (integer class targets); false for regression.
+  virtual bool classification() const { return false; }
+  /// The number of true modules the task is built from (e.g. sine modules k, image slots k), 0 when
+  /// it has no such structure. Models use it for defaults such as K = 2k.
+  virtual int64_t module_count() const { return 0; }
+  /// For inputs made of slots (e.g. images side by side): the slot of every input coordinate, int64
+  /// [input_dim] (-1 for coordinates of no slot); undefined otherwise.
+  virtual torch::Tensor input_slots() const { return {}; }
   /// Whole split at once (convenience for small tasks and analyses).
   Batch all(Split split, const torch::Device& device = torch::kCPU) const;
 };
 
 using TaskPtr = std::shared_ptr<Task>;
+
+/// x + σ·ε with ε ~ N(0, I): Gaussian input noise (robustness evaluation, optional at training).
+/// On the CPU the noise comes from its own generator seeded with `seed` (reproducible); on CUDA
+/// from the device's global generator. σ = 0 returns x itself.
+torch::Tensor add_input_noise(const torch::Tensor& x, double sigma, uint64_t seed);
 
 }  // namespace modnet::data

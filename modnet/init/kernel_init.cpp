@@ -46,7 +46,10 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
   // Optimise a copy of Û (each module from its own random start: the model's random init).
   auto u = param.detach().clone().to(ctx.device).requires_grad_(true);
   const auto start_norm = param.detach().norm(2, {1, 2}).to(ctx.device);  // [K]
-  torch::optim::Adam adam({u}, torch::optim::AdamOptions(o.lr));
+  // Adam moves every entry by about lr per step; with lr_units = relative the step is a fixed
+  // fraction of the entries' initial size, whatever D is.
+  const double lr = o.lr_units == "relative" ? o.lr * param.detach().pow(2).mean().sqrt().item<double>() : o.lr;
+  torch::optim::Adam adam({u}, torch::optim::AdamOptions(lr));
 
   // Per-module target maps, fixed for the whole initialisation.
   Rng rng(derive_seed(ctx.seed, "kernel-init"));

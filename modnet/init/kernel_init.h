@@ -14,6 +14,7 @@ struct KernelInitOptions {
   std::string kernel = "rbf";         // rbf | ntk (the module MLP's tangent kernel at init)
   int64_t steps = 300;                // Adam steps on the projections
   double lr = 0.02;
+  std::string lr_units = "absolute";  // absolute | relative (lr × the RMS entry of the initial Û)
   int64_t batch_size = 256;           // samples per kernel mini-batch (an n×n Cholesky per module)
   double jitter = 0.1;                // ε: ridge added to the Gram matrix, relative to its mean diagonal
   std::string bandwidth = "median";   // rbf: median (σ = scale · median distance) | fixed (σ = scale)
@@ -31,6 +32,9 @@ struct KernelInitOptions {
     v("kernel", kernel, one_of({"rbf", "ntk"}), "kernel of the projected inputs");
     v("steps", steps, at_least(0), "gradient steps on the projections");
     v("lr", lr, greater_than(0), "Adam learning rate for the projections");
+    v("lr_units", lr_units, one_of({"absolute", "relative"}),
+      "absolute: lr as given; relative: lr times the RMS entry of the initial projections (≈ 1/√D), so "
+      "one lr fits every input dimension");
     v("batch_size", batch_size, at_least(2), "kernel mini-batch size");
     v("jitter", jitter, greater_than(0), "diagonal ridge, relative to the mean kernel diagonal");
     v("bandwidth", bandwidth, one_of({"median", "fixed"}), "rbf bandwidth rule");

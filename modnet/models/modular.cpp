@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "modnet/core/error.h"
+#include "modnet/data/task.h"
 #include "modnet/models/mlp.h"
 
 namespace modnet::models {
@@ -117,7 +118,14 @@ std::vector<int64_t> modular_hidden(const ModularModelOptions& o, int64_t in, in
   return std::vector<int64_t>(o.depth, mlp_width_for_parameters(o.module_dim, o.depth, out, mlp_budget));
 }
 
-Modular make_modular(const ModularModelOptions& o, const ModelContext& c) {
+Modular make_modular(const ModularModelOptions& options, const ModelContext& c) {
+  ModularModelOptions o = options;
+  if (o.modules == 0) {  // auto: twice the task's true module count
+    const int64_t k = c.task ? c.task->module_count() : 0;
+    if (k <= 0)
+      throw ConfigError("model.modules = 0 (auto, 2k) needs a task with a known module count; set model.modules");
+    o.modules = 2 * k;
+  }
   if (o.module_dim > c.input_dim)
     throw ConfigError(fmt::format("model.module_dim = {} exceeds the task's input dimension {}", o.module_dim, c.input_dim));
   return Modular(ModularOptions(c.input_dim, c.output_dim, o.modules, o.module_dim)

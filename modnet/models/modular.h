@@ -58,7 +58,7 @@ int64_t modular_parameter_count(int64_t in, int64_t out, int64_t modules, int64_
 
 /// Config options of the `modular` model type.
 struct ModularModelOptions {
-  int64_t modules = 4;      // K (may differ from the task's number of modules)
+  int64_t modules = 4;      // K (may differ from the task's number of modules; 0 = 2k of the task)
   int64_t module_dim = 2;   // b
   std::optional<std::vector<int64_t>> hidden;  // module MLP widths, or ...
   std::optional<int64_t> params;  // ... about this many parameters in all (module width solved)
@@ -71,7 +71,7 @@ struct ModularModelOptions {
   template <class V>
   void fields(V& v) {
     using namespace config;
-    v("modules", modules, at_least(1), "number of modules K");
+    v("modules", modules, at_least(0), "number of modules K (0 = twice the task's module count k)");
     v("module_dim", module_dim, at_least(1), "projection dimension b of each module");
     v("hidden", hidden, at_least(1), "module MLP hidden widths");
     v("params", params, at_least(1), "target total parameter count (module width solved)");

@@ -1,9 +1,11 @@
 #include "modnet/train/evaluator.h"
 
+#include "modnet/core/rng.h"
+
 namespace modnet::train {
 
 EvalResult evaluate(torch::nn::AnyModule& model, const data::Task& task, data::Split split,
-                    const torch::Device& device, int64_t batch_size) {
+                    const torch::Device& device, int64_t batch_size, double input_noise, uint64_t noise_seed) {
   EvalResult result;
   const int64_t n = task.size(split);
   if (n == 0) return result;
@@ -15,6 +17,8 @@ EvalResult evaluate(torch::nn::AnyModule& model, const data::Task& task, data::S
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t end = std::min(n, start + batch_size);
     auto batch = task.get(split, torch::arange(start, end, torch::kLong), device);
+    if (input_noise > 0)
+      batch.x = data::add_input_noise(batch.x, input_noise, derive_seed(noise_seed, "eval-noise-" + std::to_string(start)));
     auto pred = model.forward(batch.x);
     loss_sum += task.loss(pred, batch.y).item<double>() * double(end - start);
     for (const auto& [name, value] : task.metric_sums(pred, batch.y)) result.metrics[name] += value;

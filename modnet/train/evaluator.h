@@ -15,8 +15,11 @@ struct EvalResult {
   int64_t samples = 0;
 };
 
-/// Evaluates `model` on `split`; restores the module's training mode afterwards.
+/// Evaluates `model` on `split`; restores the module's training mode afterwards. `input_noise` > 0
+/// adds Gaussian noise of that σ to the inputs (data::add_input_noise), drawn from `noise_seed`
+/// and the batch's first index, so a result is reproducible for the same batch size.
 EvalResult evaluate(torch::nn::AnyModule& model, const data::Task& task, data::Split split,
-                    const torch::Device& device, int64_t batch_size = 4096);
+                    const torch::Device& device, int64_t batch_size = 4096, double input_noise = 0.0,
+                    uint64_t noise_seed = 0);
 
 }  // namespace modnet::train

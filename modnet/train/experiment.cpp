@@ -33,6 +33,35 @@ std::string config_reference() {
          "## Initialisers (`init.type`)\n\n" + init::init_registry().document("init");
 }
 
+std::vector<std::pair<std::string, double>> evaluate_under_noise(torch::nn::AnyModule& model, const data::Task& task,
+                                                                 data::Split split, const torch::Device& device,
+                                                                 const std::vector<double>& sigmas, uint64_t seed,
+                                                                 int64_t batch_size) {
+  std::vector<std::pair<std::string, double>> out;
+  if (task.size(split) == 0) return out;
+  for (double sigma : sigmas) {
+    const auto r = evaluate(model, task, split, device, batch_size, sigma, derive_seed(seed, "noise"));
+    const auto prefix = fmt::format("{}_noise{}_", data::to_string(split), sigma);
+    out.emplace_back(prefix + "loss", r.loss);
+    for (const auto& [metric, value] : r.metrics) out.emplace_back(prefix + metric, value);
+  }
+  return out;
+}
+
+namespace {
+
+// How strongly each module focuses on one input slot (tasks with slots): the mean over modules of
+// the largest share of a module's projection energy in one slot (1 = single-slot modules).
+std::optional<double> slot_focus(models::ProjectedModules* projected, const data::Task& task,
+                                 const torch::Tensor& u = {}) {
+  const auto slots = task.input_slots();
+  if (!projected || !slots.defined()) return std::nullopt;
+  const auto w = u.defined() ? u : projected->projections().detach();
+  return analysis::mean_max_slot_share(analysis::module_slot_energy(w.cpu(), slots));
+}
+
+}  // namespace
+
 std::string experiment_config_yaml(const ExperimentConfig& config) { return config::to_yaml(config::write(config)); }
 
 Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), device_(resolve_device(config_.device)) {
@@ -100,6 +129,9 @@ TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, std::op
         const auto r = tracker->measure(u.cpu());
         return std::vector<double>{r.score, r.ridge_coverage};
       };
+    } else if (slot_focus(projected, *task_)) {
+      ctx.probe_columns = {"slot_focus"};
+      ctx.probe = [&](const torch::Tensor& u) { return std::vector<double>{*slot_focus(projected, *task_, u)}; };
     }
     const auto report = init::build_initializer(*config_.init)->run(model_, ctx);
     init_summary.set("init_type", report.type)
@@ -108,6 +140,7 @@ TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, std::op
         .set("init_flops", report.flops)
         .set("init_objective_start", report.objective_start)
         .set("init_objective_end", report.objective_end);
+    if (const auto focus = slot_focus(projected, *task_)) init_summary.set("init_slot_focus", *focus);
     write_file_atomic(out_dir + "/init.json", init_summary.dump());
   }
 
@@ -135,8 +168,6 @@ TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, std::op
 
   if (config_.analysis.tsne && projected && !task_->true_projections().empty()) write_tsne(out_dir);
 
-  // Variance of the test targets: the loss of predicting the mean, the reference for a regression.
-  const auto test = task_->all(data::Split::test);
   Json summary;
   summary.set("name", config_.name)
       .set("task", config_.task.type)
@@ -159,7 +190,26 @@ TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, std::op
         .set("ridge_coverage", r.ridge_coverage)
         .set("ridge_coverage_chance", r.ridge_chance);
   }
-  if (test.y.is_floating_point()) summary.set("test_target_variance", test.y.var(/*unbiased=*/false).item<double>());
+  // Variance of the test targets: the loss of predicting the mean, the reference for a regression.
+  if (!task_->classification()) {
+    const auto test = task_->all(data::Split::test);
+    summary.set("test_target_variance", test.y.var(/*unbiased=*/false).item<double>());
+  }
+  if (const auto focus = slot_focus(projected, *task_)) {
+    summary.set("slot_focus", *focus);
+    const auto energy = analysis::module_slot_energy(projected->projections().detach().cpu(), task_->input_slots());
+    std::string csv = "module";
+    for (int64_t s = 0; s < energy.size(1); ++s) csv += ",slot" + std::to_string(s);
+    for (int64_t j = 0; j < energy.size(0); ++j) {
+      csv += "\n" + std::to_string(j);
+      for (int64_t s = 0; s < energy.size(1); ++s) csv += "," + number(energy[j][s].item<double>());
+    }
+    write_file_atomic(out_dir + "/slot_energy.csv", csv + "\n");
+  }
+  for (auto split : {data::Split::test, data::Split::ood})
+    for (const auto& [key, value] : evaluate_under_noise(model_, *task_, split, device_, config_.analysis.noise,
+                                                         derive_seed(seed, "eval"), config_.train.eval_batch_size))
+      summary.set(key, value);
   for (const auto& [split, r] : result.final) {
     summary.set(data::to_string(split) + "_loss", r.loss);
     for (const auto& [metric, value] : r.metrics) summary.set(data::to_string(split) + "_" + metric, value);

@@ -24,6 +24,7 @@ struct AnalysisOptions {
   int64_t chance_samples = 256; // random projections behind the similarity's chance level
   bool tsne = false;            // t-SNE of learned and true projections at the end (tsne.csv/.png)
   double tsne_perplexity = 5.0;
+  std::vector<double> noise;    // input-noise σ at which test (and ood) are evaluated at the end
 
   template <class V>
   void fields(V& v) {
@@ -32,6 +33,7 @@ struct AnalysisOptions {
     v("chance_samples", chance_samples, at_least(1), "samples for the similarity chance level");
     v("tsne", tsne, none(), "t-SNE of learned and true projections at the end of training");
     v("tsne_perplexity", tsne_perplexity, greater_than(0), "t-SNE perplexity");
+    v("noise", noise, at_least(0), "input-noise σ list: test/ood evaluated under each at the end");
   }
 };
 
@@ -62,6 +64,13 @@ struct ExperimentConfig {
     v("analysis", analysis, none(), "analyses beside training");
   }
 };
+
+/// Evaluates `split` under each input-noise σ (seeded from `seed`), as summary entries
+/// "<split>_noise<σ>_loss" and "<split>_noise<σ>_<metric>" (σ as written by fmt's {}).
+std::vector<std::pair<std::string, double>> evaluate_under_noise(torch::nn::AnyModule& model, const data::Task& task,
+                                                                 data::Split split, const torch::Device& device,
+                                                                 const std::vector<double>& sigmas, uint64_t seed,
+                                                                 int64_t batch_size = 4096);
 
 /// Markdown reference of every config key (top level, and each registered task, model and
 /// initialiser type) - docs/configuration.md.

@@ -39,6 +39,7 @@ struct TrainOptions {
   std::optional<int64_t> steps;
   int64_t batch_size = 128;
   double grad_clip = 0.0;             // max global gradient norm (0 = off)
+  double input_noise = 0.0;           // σ of Gaussian noise added to training inputs
   int64_t eval_every = 200;           // steps between evaluations (val + test); the last step always
   int64_t eval_batch_size = 4096;
   int64_t checkpoint_every = 0;       // steps between checkpoints (0 = at every evaluation)
@@ -66,6 +67,7 @@ struct TrainOptions {
     v("steps", steps, at_least(1), "budget in optimiser steps");
     v("batch_size", batch_size, at_least(1), "training batch size");
     v("grad_clip", grad_clip, at_least(0), "max gradient norm (0 = off)");
+    v("input_noise", input_noise, at_least(0), "σ of Gaussian noise added to the training inputs");
     v("eval_every", eval_every, at_least(1), "steps between evaluations");
     v("eval_batch_size", eval_batch_size, at_least(1), "batch size for evaluation");
     v("checkpoint_every", checkpoint_every, at_least(0), "steps between checkpoints (0 = each evaluation)");

@@ -89,7 +89,7 @@ void Trainer::evaluate_now(double lr, CsvLog* log) {
   point.train_loss = state_.running_count ? state_.running_loss / double(state_.running_count) : NAN;
   state_.running_loss = 0.0;
   state_.running_count = 0;
-  for (auto split : {data::Split::val, data::Split::test})
+  for (auto split : {data::Split::val, data::Split::test, data::Split::ood})
     if (task_->size(split) > 0)
       point.results[split] = evaluate(model_, *task_, split, device_, options_.eval_batch_size);
   if (log) {
@@ -171,7 +171,10 @@ TrainResult Trainer::run(std::optional<int64_t> until_step) {
       perm_epoch = epoch;
     }
     const auto index = perm.slice(0, pos * batch_size_, std::min(n, (pos + 1) * batch_size_));
-    const auto batch = task_->get(data::Split::train, index, device_);
+    auto batch = task_->get(data::Split::train, index, device_);
+    if (options_.input_noise > 0)
+      batch.x = data::add_input_noise(batch.x, options_.input_noise,
+                                      derive_seed(seed_, "input-noise-" + std::to_string(state_.step)));
 
     lr = learning_rate(options_, state_.step, total_steps_);
     for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
@@ -228,7 +231,7 @@ TrainResult Trainer::run(std::optional<int64_t> until_step) {
     auto current = model_.ptr()->parameters();
     for (size_t i = 0; i < current.size(); ++i) current[i].copy_(best_weights_[i]);
   }
-  for (auto split : {data::Split::train, data::Split::val, data::Split::test})
+  for (auto split : {data::Split::train, data::Split::val, data::Split::test, data::Split::ood})
     if (task_->size(split) > 0)
       result.final[split] = evaluate(model_, *task_, split, device_, options_.eval_batch_size);
   if (!out_dir_.empty()) {
