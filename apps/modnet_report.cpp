@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "modnet/analysis/report.h"
+#include "modnet/analysis/metric_report.h"
 #include "modnet/analysis/sweep_figures.h"
 #include "modnet/core/cli.h"
 #include "modnet/core/error.h"
@@ -15,10 +16,14 @@ int main(int argc, char** argv) {
         argc, argv,
         "modnet-report --runs DIR [--out PREFIX]\n"
         "       modnet-report --sweep DIR --x KEY [--logx] [--logy] [--out PREFIX]\n"
+        "       modnet-report --sweep DIR --x KEY --metrics COL,... [--at X] [--reference CSV] [--out PREFIX]\n"
         "       modnet-report --sweep DIR --sample-complexity [--threshold T] [--relative] [--group KEY] [--out PREFIX]\n"
         "       modnet-report --trends DIR:KEY[:log],... [--out PREFIX]",
         {{"--runs", true, "folder holding run directories (searched recursively)", "DIR"},
          {"--sweep", true, "a modnet-sweep output folder (its results.csv)", "DIR"},
+         {"--metrics", true, "summary columns to report against --x as mean ± std (e.g. test_accuracy,ood_accuracy)", "LIST"},
+         {"--at", true, "table only at this --x value (e.g. --at 6 for Table 1)", "X"},
+         {"--reference", true, "CSV method,x,metric,value drawn dashed beside --metrics (e.g. the paper's)", "CSV"},
          {"--x", true, "sweep axis to plot the losses against (a config key, e.g. task.n_train)", "KEY"},
          {"--logx", false, "log-scaled x axis"},
          {"--logy", false, "log-scaled y axis"},
@@ -55,6 +60,13 @@ int main(int argc, char** argv) {
         o.group_column = args.get("--group").value_or(o.group_column);
         o.n_column = args.get("--n-key").value_or(o.n_column);
         std::fputs(analysis::report_sample_complexity(dir, o, prefix).c_str(), stdout);
+      } else if (args.has("--metrics")) {
+        std::optional<double> at;
+        if (auto a = args.get("--at")) at = cli::to_double("--at", *a);
+        std::fputs(analysis::report_sweep_metrics(dir, args.require("--x"), cli::split_list("--metrics", *args.get("--metrics")),
+                                                  prefix, at, args.get("--reference").value_or(""))
+                       .c_str(),
+                   stdout);
       } else {
         std::fputs(analysis::report_sweep_losses(dir, args.require("--x"), args.has("--logx"), args.has("--logy"), prefix)
                        .c_str(),

@@ -1,5 +1,7 @@
 #include "modnet/core/device.h"
 
+#include <dlfcn.h>
+
 #include <fstream>
 
 #include "modnet/core/error.h"
@@ -43,6 +45,21 @@ std::string blas_library() {
       return path;
   }
   return "unknown";
+}
+
+bool set_blas_threads(int n) {
+  // Looked up in the symbols already loaded (torch's BLAS), so no link-time dependency on OpenBLAS.
+  using SetFn = void (*)(int);
+  auto* set = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (!set || n < 1) return false;
+  set(n);
+  return true;
+}
+
+int blas_threads() {
+  using GetFn = int (*)();
+  auto* get = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get ? get() : -1;
 }
 
 std::string describe_device(const torch::Device& device) {

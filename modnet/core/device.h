@@ -13,6 +13,12 @@ torch::Device resolve_device(const std::string& request);
 std::string describe_device(const torch::Device& device);
 /// Sets torch's intra-op threads (0 keeps the current setting).
 void set_threads(int64_t threads);
+/// Sets OpenBLAS's thread count (openblas_set_num_threads, looked up at run time). Returns false,
+/// changing nothing, when the BLAS in use is not OpenBLAS or n < 1. torch's intra-op threads
+/// (set_threads) do not reach OpenBLAS's own thread pool.
+bool set_blas_threads(int n);
+/// OpenBLAS's thread count (openblas_get_num_threads), or -1 when the BLAS is not OpenBLAS.
+int blas_threads();
 /// The BLAS shared library torch resolved at run time (from /proc/self/maps), or "unknown".
 std::string blas_library();
 

@@ -160,7 +160,10 @@ CompositionalTask::CompositionalTask(const CompositionalOptions& options, uint64
     throw ConfigError(fmt::format("task.val_images = {} must be below the {} training images", options.val_images,
                                   tr.size()));
   const int64_t k = options.slots;
-  ood_ = std::make_unique<OodSplit>(classes_, k, options.ood_fraction, derive_seed(seed, "ood-combinations"));
+  // One slot has no class combinations to hold out: holding out classes would remove them from
+  // training, so k = 1 has no ood split.
+  if (k == 1 && options.ood_fraction > 0) log::info("task: one slot has no class combinations to hold out; no ood split");
+  ood_ = std::make_unique<OodSplit>(classes_, k, k == 1 ? 0.0 : options.ood_fraction, derive_seed(seed, "ood-combinations"));
 
   // Hold out val_images random training images for the validation tuples, stratified: each class
   // gives its share (so every class stays in both pools).

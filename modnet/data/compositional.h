@@ -12,7 +12,8 @@
 // images whose class combination was seen in training; ood = tuples of test images whose class
 // combination is in the held-out set (combinatorial out-of-distribution test). The held-out
 // combinations are a seeded, deterministic `ood_fraction` of all C_cls^k class tuples, chosen so
-// that every class still appears in every slot in training.
+// that every class still appears in every slot in training. With k = 1 there are no combinations:
+// the ood split is empty.
 //
 // The images stay a uint8 tensor [N, C, H, W]; a batch is gathered with index_select and
 // normalised on the target device (uint8 moves, not floats).

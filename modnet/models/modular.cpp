@@ -95,6 +95,24 @@ torch::Tensor ModularImpl::forward(torch::Tensor x) {
   return out.sum(0) / std::sqrt(double(options.modules()));
 }
 
+torch::Tensor ModularImpl::forward_per_module(const torch::Tensor& x) {
+  TORCH_CHECK(x.dim() == 2 && x.size(1) == options.in_features(), "Modular::forward_per_module: expected input [B, ",
+              options.in_features(), "], got ", x.sizes());
+  const int64_t K = options.modules();
+  const size_t L = weights_.size();
+  torch::Tensor sum;
+  for (int64_t j = 0; j < K; ++j) {
+    const int64_t s = options.shared_weights() ? 0 : j;
+    torch::Tensor h = x.matmul(projections_[j]);  // [B, b]
+    for (size_t l = 0; l < L; ++l) {
+      h = torch::addmm(biases_[l][s], h, weights_[l][s]);  // bias [1, out] broadcast over the batch
+      if (l + 1 < L) h = activate(activation_, h);
+    }
+    sum = sum.defined() ? sum + h : h;
+  }
+  return sum / std::sqrt(double(K));
+}
+
 std::vector<std::pair<torch::Tensor, torch::Tensor>> ModularImpl::module_layers() {
   std::vector<std::pair<torch::Tensor, torch::Tensor>> layers;
   for (size_t l = 0; l < weights_.size(); ++l) layers.emplace_back(weights_[l], biases_[l]);

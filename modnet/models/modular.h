@@ -35,6 +35,10 @@ class ModularImpl : public torch::nn::Cloneable<ModularImpl>, public ProjectedMo
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(torch::Tensor x);
+  /// The same function as forward(), written as a loop over the K modules (x·Û_j, then module j's
+  /// own MLP, outputs summed / √K) with the same parameters: the reference the batched form is
+  /// tested against, and the "per-module loop" formulation modnet-bench times. Not for training.
+  torch::Tensor forward_per_module(const torch::Tensor& x);
 
   /// Projected inputs z_j = Û_jᵀx for all modules at once: x [B, D] → [K, B, b].
   torch::Tensor project(const torch::Tensor& x);

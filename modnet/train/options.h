@@ -40,6 +40,7 @@ struct TrainOptions {
   int64_t batch_size = 128;
   double grad_clip = 0.0;             // max global gradient norm (0 = off)
   double input_noise = 0.0;           // σ of Gaussian noise added to training inputs
+  std::string precision = "fp32";     // fp32 | bf16 (CUDA autocast for the training forward pass)
   int64_t eval_every = 200;           // steps between evaluations (val + test); the last step always
   int64_t eval_batch_size = 4096;
   int64_t checkpoint_every = 0;       // steps between checkpoints (0 = at every evaluation)
@@ -67,6 +68,8 @@ struct TrainOptions {
     v("steps", steps, at_least(1), "budget in optimiser steps");
     v("batch_size", batch_size, at_least(1), "training batch size");
     v("grad_clip", grad_clip, at_least(0), "max gradient norm (0 = off)");
+    v("precision", precision, one_of({"fp32", "bf16"}),
+      "fp32, or bf16: training forward passes under CUDA autocast (evaluation stays fp32)");
     v("input_noise", input_noise, at_least(0), "σ of Gaussian noise added to the training inputs");
     v("eval_every", eval_every, at_least(1), "steps between evaluations");
     v("eval_batch_size", eval_batch_size, at_least(1), "batch size for evaluation");

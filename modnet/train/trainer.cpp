@@ -7,6 +7,7 @@
 
 #include "modnet/core/error.h"
 #include "modnet/core/log.h"
+#include "modnet/core/precision.h"
 #include "modnet/core/rng.h"
 #include "modnet/train/progress.h"
 
@@ -51,6 +52,7 @@ Trainer::Trainer(TrainOptions options, torch::nn::AnyModule model, data::TaskPtr
       seed_(seed),
       out_dir_(std::move(out_dir)) {
   TORCH_CHECK(task_, "Trainer: no task");
+  check_precision(options_.precision, device_, "train.precision");
   const int64_t n = task_->size(data::Split::train);
   TORCH_CHECK(n > 0, "Trainer: the training split is empty");
   TORCH_CHECK(options_.epochs.has_value() != options_.steps.has_value(),
@@ -179,7 +181,11 @@ TrainResult Trainer::run(std::optional<int64_t> until_step) {
     lr = learning_rate(options_, state_.step, total_steps_);
     for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
     optimizer_->zero_grad();
-    auto loss = task_->loss(model_.forward(batch.x), batch.y);
+    torch::Tensor loss;
+    {
+      AutocastGuard autocast(device_, options_.precision);  // bf16 forward on CUDA; backward outside
+      loss = task_->loss(model_.forward(batch.x), batch.y);
+    }
     loss.backward();
     if (options_.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, options_.grad_clip);
     optimizer_->step();

@@ -1,0 +1,250 @@
+// Tests of modnet/bench and modnet-bench: correctness, not speed (speed is measured by the
+// benchmark itself, never in a test). The per-module loop formulation equals the batched modular
+// network; the FLOP formulas match hand counts; the timing helpers and the GEMM rate behave; the
+// options are validated; the binary writes a valid JSON report.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+#include <yaml-cpp/yaml.h>
+
+#include "modnet/bench/bench.h"
+#include "modnet/bench/synthetic_images.h"
+#include "modnet/core/config.h"
+#include "modnet/core/device.h"
+#include "modnet/core/error.h"
+#include "modnet/init/kernel_init.h"
+#include "modnet/models/modular.h"
+#include "shell.h"
+
+namespace fs = std::filesystem;
+namespace bench = modnet::bench;
+namespace models = modnet::models;
+
+namespace {
+
+class BenchTest : public ::testing::Test {
+ protected:
+  void SetUp() override { torch::manual_seed(0); }
+};
+
+// ---- the per-module loop is the same function as the batched forward ------------------------------
+
+TEST_F(BenchTest, PerModuleLoopEqualsBatchedForwardValuesAndGradients) {
+  for (bool shared : {false, true}) {
+    for (const std::string act : {"relu", "tanh"}) {
+      torch::manual_seed(3);
+      models::Modular model(models::ModularOptions(12, 3, 5, 2).hidden({7, 6}).activation(act).shared_weights(shared));
+      model->to(torch::kDouble);
+      const auto x = torch::randn({9, 12}, torch::kDouble).requires_grad_(true);
+      const auto batched = model->forward(x);
+      const auto loop = model->forward_per_module(x);
+      ASSERT_EQ(loop.sizes(), (std::vector<int64_t>{9, 3}));
+      EXPECT_TRUE(torch::allclose(batched, loop, 1e-12, 1e-12)) << "shared " << shared << " " << act;
+      // Gradients w.r.t. every parameter and the input, for a non-trivial scalar of the output.
+      auto inputs = model->parameters();
+      inputs.push_back(x);
+      const auto w = torch::randn({9, 3}, torch::kDouble);
+      const auto g_batched = torch::autograd::grad({(batched * w).sum()}, inputs);
+      const auto g_loop = torch::autograd::grad({(loop * w).sum()}, inputs);
+      ASSERT_EQ(g_batched.size(), inputs.size());
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        ASSERT_TRUE(g_loop[i].defined()) << "input " << i;
+        EXPECT_GT(g_loop[i].abs().max().item<double>(), 0.0) << "input " << i;
+        EXPECT_TRUE(torch::allclose(g_batched[i], g_loop[i], 1e-12, 1e-12))
+            << "shared " << shared << " " << act << " gradient of input " << i << " (the last is x)";
+      }
+    }
+  }
+}
+
+TEST_F(BenchTest, PerModuleLoopRejectsWrongInput) {
+  models::Modular model(models::ModularOptions(12, 3, 5, 2).hidden({4}));
+  EXPECT_THROW(model->forward_per_module(torch::randn({4, 11})), c10::Error);
+}
+
+// ---- FLOP formulas --------------------------------------------------------------------------------
+
+TEST_F(BenchTest, FlopFormulasByHand) {
+  // MLP 12 -> 7 -> 6 -> 3 on B = 4: 2·4·(12·7 + 7·6 + 6·3) = 8·144 = 1152.
+  EXPECT_DOUBLE_EQ(bench::mlp_forward_flops(4, 12, {7, 6}, 3), 1152.0);
+  // No hidden layer: 2·B·in·out.
+  EXPECT_DOUBLE_EQ(bench::mlp_forward_flops(5, 3, {}, 2), 60.0);
+  // Modular D = 12, K = 5, b = 2, module 2 -> 7 -> 6 -> 3, B = 9:
+  //   projection 2·9·12·(5·2) = 2160; one module 2·9·(2·7 + 7·6 + 6·3) = 18·74 = 1332; five 6660.
+  EXPECT_DOUBLE_EQ(bench::modular_forward_flops(9, 12, 5, 2, {7, 6}, 3), 2160.0 + 6660.0);
+  EXPECT_DOUBLE_EQ(bench::training_step_flops(8820.0), 26460.0);
+  // The fixed workloads: sine-modular forward 2·256·64·64 + 16·2·256·(4·64 + 64·64 + 64) = 38 273 024.
+  EXPECT_DOUBLE_EQ(bench::modular_forward_flops(256, 64, 16, 4, {64, 64}, 1), 38273024.0);
+  // cifar-monolithic forward 2·256·(12288·1024 + 1024·1024 + 1024·40) = 512·13 672 448 = 7 000 293 376.
+  EXPECT_DOUBLE_EQ(bench::mlp_forward_flops(256, 12288, {1024, 1024}, 40), 7000293376.0);
+  // Kernel init, n = 6, D = 10, K = 3, b = 2, d = 4, per module forward:
+  //   projection 2·6·10·2 = 240; distances 2·36·2 = 144; exp 6·36 = 216; Cholesky 216/3 = 72;
+  //   solves 2·36·4 = 288; trace 2·6·4 = 48 → 1008; × 3 (backward) × K = 9072.
+  EXPECT_DOUBLE_EQ(bench::kernel_init_step_flops(6, 10, 3, 2, 4), 9072.0);
+}
+
+TEST_F(BenchTest, WorkloadFlopsUseTheFormulas) {
+  // The sine-modular workload's count is 3 × its forward formula (small enough to build here).
+  const auto w = bench::make_workload("sine-modular", bench::WorkloadContext{});
+  EXPECT_DOUBLE_EQ(w.flops_per_step, 3.0 * 38273024.0);
+  EXPECT_EQ(w.items_per_step, 256.0);
+  EXPECT_TRUE(bool(w.step));
+  EXPECT_TRUE(bool(w.loop_step));
+  EXPECT_NE(w.flop_formula.find("3 x forward"), std::string::npos);
+  w.step();
+  w.loop_step();
+  EXPECT_THROW(bench::make_workload("no-such-workload", bench::WorkloadContext{}), modnet::ConfigError);
+}
+
+// ---- timing ---------------------------------------------------------------------------------------
+
+TEST_F(BenchTest, Median) {
+  EXPECT_DOUBLE_EQ(bench::median({3.0, 1.0, 2.0}), 2.0);
+  EXPECT_DOUBLE_EQ(bench::median({4.0, 1.0, 3.0, 2.0}), 2.5);
+  EXPECT_DOUBLE_EQ(bench::median({7.0}), 7.0);
+  EXPECT_ANY_THROW(bench::median({}));
+}
+
+TEST_F(BenchTest, TimeStepsRunsWarmupCalibrationAndRepeats) {
+  int64_t calls = 0;
+  const bench::TimingOptions o{3, 2, 0.01};
+  const auto t = bench::time_steps([&] { ++calls; }, o, torch::kCPU);
+  ASSERT_EQ(t.step_seconds.size(), 3u);
+  EXPECT_GE(t.steps_per_repeat, 1);
+  EXPECT_GE(calls, 2 + 3 * t.steps_per_repeat);
+  for (double s : t.step_seconds) EXPECT_GT(s, 0.0);
+  // Each timed repeat lasts about `seconds` or more: a trivial step is repeated many times.
+  EXPECT_GT(t.steps_per_repeat, 100);
+  EXPECT_GT(t.median_rate(10.0), 0.0);
+  EXPECT_LE(t.min_rate(10.0), t.median_rate(10.0));
+  EXPECT_GE(t.max_rate(10.0), t.median_rate(10.0));
+}
+
+TEST_F(BenchTest, GemmRateIsPositive) {
+  const auto g = bench::measure_gemm_rate(128, bench::TimingOptions{2, 1, 0.02}, torch::kCPU);
+  EXPECT_EQ(g.n, 128);
+  EXPECT_DOUBLE_EQ(g.flops, 2.0 * 128 * 128 * 128);
+  EXPECT_GT(g.gflops, 0.0);
+  EXPECT_GT(g.seconds, 0.0);
+  EXPECT_NEAR(g.gflops, g.flops / g.seconds / 1e9, 0.5 * g.gflops);  // median rate ≈ rate of median time
+}
+
+TEST_F(BenchTest, BlasThreads) {
+  // OpenBLAS is what the project installs; elsewhere both report "not available".
+  const int before = modnet::blas_threads();
+  if (before < 0) {
+    EXPECT_FALSE(modnet::set_blas_threads(1));
+    GTEST_SKIP() << "the BLAS in use (" << modnet::blas_library() << ") is not OpenBLAS";
+  }
+  EXPECT_GE(before, 1);
+  EXPECT_TRUE(modnet::set_blas_threads(1));
+  EXPECT_EQ(modnet::blas_threads(), 1);
+  EXPECT_FALSE(modnet::set_blas_threads(0));
+  EXPECT_EQ(modnet::blas_threads(), 1);
+  EXPECT_TRUE(modnet::set_blas_threads(before));
+  EXPECT_EQ(modnet::blas_threads(), before);
+}
+
+// ---- options --------------------------------------------------------------------------------------
+
+TEST_F(BenchTest, DefaultConfigEqualsBuiltInDefaults) {
+  const auto file = bench::load_bench_options(std::string(MODNET_SOURCE_DIR) + "/configs/bench/default.yaml");
+  const auto builtin = bench::load_bench_options("");
+  EXPECT_EQ(modnet::config::to_yaml(modnet::config::write(file)), modnet::config::to_yaml(modnet::config::write(builtin)));
+  EXPECT_EQ(builtin.workloads, bench::workload_names());
+  EXPECT_EQ(builtin.repeats, 5);
+  const auto quick = bench::load_bench_options(std::string(MODNET_SOURCE_DIR) + "/configs/bench/quick.yaml");
+  EXPECT_LT(quick.repeats, builtin.repeats);
+  EXPECT_EQ(quick.workloads, bench::workload_names());
+}
+
+TEST_F(BenchTest, OptionsAreValidated) {
+  EXPECT_THROW(bench::load_bench_options("", {"workloads=[sine-modular, nope]"}), modnet::ConfigError);
+  EXPECT_THROW(bench::load_bench_options("", {"workloads=[sine-modular, sine-modular]"}), modnet::ConfigError);
+  EXPECT_THROW(bench::load_bench_options("", {"repeats=0"}), modnet::ConfigError);
+  EXPECT_THROW(bench::load_bench_options("", {"seconds=0"}), modnet::ConfigError);
+  EXPECT_THROW(bench::load_bench_options("", {"device=tpu"}), modnet::ConfigError);
+  EXPECT_THROW(bench::load_bench_options("", {"no_such_key=1"}), modnet::ConfigError);
+  const auto o = bench::load_bench_options("", {"workloads=[kernel-init]", "repeats=7"});
+  EXPECT_EQ(o.workloads, std::vector<std::string>{"kernel-init"});
+  EXPECT_EQ(o.repeats, 7);
+}
+
+// ---- synthetic images for compositional-data ------------------------------------------------------
+
+TEST_F(BenchTest, SyntheticCompositionalTaskWhenTheImagesAreAbsent) {
+  modnet::data::CompositionalOptions o;
+  o.root = (fs::temp_directory_path() / "modnet_bench_test_no_such_folder").string();
+  o.slots = 3;
+  o.n_train = 64, o.n_val = 8, o.n_test = 16, o.n_ood = 8, o.val_images = 20;
+  bool synthetic = false;
+  const auto task = bench::make_compositional_task(o, 1, &synthetic, 200, 50);
+  EXPECT_TRUE(synthetic);
+  EXPECT_EQ(task->input_dim(), 3 * 32 * 32 * 3);
+  EXPECT_EQ(task->output_dim(), 30);
+  const auto batch = task->get(modnet::data::Split::train, torch::arange(5), torch::kCPU);
+  EXPECT_EQ(batch.x.sizes(), (std::vector<int64_t>{5, 3 * 32 * 32 * 3}));
+  EXPECT_EQ(batch.y.sizes(), (std::vector<int64_t>{5, 3}));
+  EXPECT_FALSE(fs::exists(o.root));
+
+  // The CIFAR-10 binary writer round-trips through the ordinary reader.
+  const auto dir = fs::temp_directory_path() / ("modnet_bench_test_cifar_" + std::to_string(::getpid()));
+  const auto train = bench::synthetic_image_set(25, 10, 7), test = bench::synthetic_image_set(10, 10, 8);
+  bench::write_cifar10_binary(train, test, dir.string());
+  const auto back = modnet::data::load_cifar10_binary(dir.string(), modnet::data::ImageSplit::train);
+  EXPECT_TRUE(torch::equal(back.images, train.images));
+  EXPECT_TRUE(torch::equal(back.labels, train.labels));
+  EXPECT_EQ(back.classes, train.classes);
+  fs::remove_all(dir);
+}
+
+// ---- the binary ----------------------------------------------------------------------------------
+
+TEST_F(BenchTest, BinaryWritesJsonReport) {
+  const auto json = fs::temp_directory_path() / ("modnet_bench_test_" + std::to_string(::getpid()) + ".json");
+  fs::remove(json);
+  const std::string cmd = std::string(MODNET_BINARY_DIR) + "/bin/modnet-bench --config " + MODNET_SOURCE_DIR +
+                          "/configs/bench/quick.yaml --workloads sine-modular --repeats 2 --json " + json.string();
+  const auto r = modnet::testing::sh(cmd);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("sine-modular"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("GFLOP/s"), std::string::npos) << r.output;
+  ASSERT_TRUE(fs::exists(json));
+  const auto doc = YAML::LoadFile(json.string());  // JSON is YAML
+  EXPECT_EQ(doc["benchmark"].as<std::string>(), "modnet-bench");
+  EXPECT_FALSE(doc["environment"]["blas_library"].as<std::string>().empty());
+  EXPECT_GE(doc["environment"]["threads"].as<int>(), 1);
+  EXPECT_TRUE(doc["environment"]["blas_threads"].IsDefined());
+  EXPECT_EQ(doc["options"]["repeats"].as<int>(), 2);
+  EXPECT_TRUE(doc["flop_convention"].IsDefined());
+  EXPECT_GT(doc["gemm"]["gflops"].as<double>(), 0.0);
+  EXPECT_EQ(doc["gemm"]["n"].as<int>(), 1024);
+  const auto w = doc["workloads"]["sine-modular"];
+  ASSERT_TRUE(w.IsMap());
+  EXPECT_EQ(doc["workloads"].size(), 1u);
+  EXPECT_EQ(w["unit"].as<std::string>(), "samples/s");
+  EXPECT_GT(w["rate"].as<double>(), 0.0);
+  EXPECT_GT(w["gflops"].as<double>(), 0.0);
+  EXPECT_GT(w["gemm_fraction"].as<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(w["flops_per_step"].as<double>(), 3.0 * 38273024.0);
+  EXPECT_FALSE(w["flop_formula"].as<std::string>().empty());
+  EXPECT_EQ(w["repeats"].as<int>(), 2);
+  EXPECT_GT(w["per_module_loop"]["rate"].as<double>(), 0.0);
+  EXPECT_NEAR(w["speedup_batched_over_loop"].as<double>(),
+              w["rate"].as<double>() / w["per_module_loop"]["rate"].as<double>(), 1e-6);
+  fs::remove(json);
+
+  // Bad input: one clear message, non-zero exit, no report.
+  const auto bad = modnet::testing::sh(std::string(MODNET_BINARY_DIR) + "/bin/modnet-bench --workloads nope --json " +
+                                       json.string());
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("unknown workload 'nope'"), std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(json));
+}
+
+}  // namespace
