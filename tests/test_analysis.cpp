@@ -13,6 +13,7 @@
 
 #include <torch/torch.h>
 
+#include "modnet/analysis/metric_report.h"
 #include "modnet/analysis/plot.h"
 #include "modnet/analysis/sample_complexity.h"
 #include "modnet/analysis/similarity.h"
@@ -445,4 +446,43 @@ TEST(SweepFigures, LossCurvesAverageOverSeeds) {
   ASSERT_EQ(zc.size(), 1u);
   EXPECT_EQ(zc[0].light_x.size(), 2u);
   EXPECT_EQ(zc[0].light_x[0], (std::vector<double>{2, 3}));
+}
+
+// ---- metric reports (accuracy vs k, Table 1) ------------------------------------------------------
+
+TEST(MetricReport, MeanAndStdPerMethodAndAxisValueOverFinishedRows) {
+  const auto dir = fs::temp_directory_path() / "modnet_metric_report";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  modnet::write_file_atomic((dir / "results.csv").string(),
+                            "point,status,config,task.slots,seed,test_accuracy,ood_accuracy\n"
+                            "a,done,mono,2,0,0.40,0.30\n"
+                            "b,done,mono,2,1,0.44,0.34\n"
+                            "c,done,mono,4,0,0.30,\n"
+                            "d,failed,mono,4,1,0.99,0.99\n"
+                            "e,done,ours,2,0,0.50,0.45\n");
+  const auto t = ma::metric_table(ma::read_csv((dir / "results.csv").string()), "task.slots",
+                                  {"test_accuracy", "ood_accuracy"});
+  EXPECT_EQ(t.methods, (std::vector<std::string>{"mono", "ours"}));
+  EXPECT_EQ(t.xs, (std::vector<double>{2, 4}));
+  const auto& m2 = t.cells.at("mono").at(2.0).at("test_accuracy");
+  EXPECT_NEAR(m2.mean, 0.42, 1e-12);
+  EXPECT_NEAR(m2.std, std::sqrt(0.0008), 1e-12);  // sample std of 0.40, 0.44
+  EXPECT_EQ(m2.n, 2);
+  EXPECT_EQ(t.cells.at("mono").at(4.0).at("test_accuracy").n, 1);  // the failed row is left out
+  EXPECT_EQ(t.cells.at("mono").at(4.0).count("ood_accuracy"), 0u);  // empty value
+  const auto table = ma::format_metric_table(t, 2.0);
+  EXPECT_NE(table.find("| mono | 2 | 0.4200 ± 0.0283 (2) | 0.3200 ± 0.0283 (2) |"), std::string::npos) << table;
+  EXPECT_EQ(table.find("| mono | 4 |"), std::string::npos) << table;
+  EXPECT_THROW(ma::metric_table(ma::read_csv((dir / "results.csv").string()), "task.slots", {"nope"}),
+               modnet::DataError);
+  // The report writes the table and a figure script (and the PNG where gnuplot runs), with
+  // reference values drawn beside.
+  modnet::write_file_atomic((dir / "ref.csv").string(), "method,x,metric,value\nmono,2,test_accuracy,0.5\n");
+  ma::report_sweep_metrics(dir.string(), "task.slots", {"test_accuracy"}, (dir / "r").string(), std::nullopt,
+                           (dir / "ref.csv").string());
+  EXPECT_TRUE(fs::exists(dir / "r_test_accuracy_vs_task_slots.md"));
+  EXPECT_TRUE(fs::exists(dir / "r_test_accuracy_vs_task_slots.gp"));
+  EXPECT_NE(modnet::read_file((dir / "r_test_accuracy_vs_task_slots.gp").string()).find("mono (reference)"),
+            std::string::npos);
 }
