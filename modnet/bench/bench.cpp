@@ -52,6 +52,7 @@ std::vector<cli::FlagSpec> bench_flags() {
           {"--blas-threads", true, "OpenBLAS threads", "N"},
           {"--device", true, "cpu, cuda, cuda:N or auto (default cpu)", "DEVICE"},
           {"--json", true, "also write the report as JSON to FILE", "FILE"},
+          {"--profile", false, "also time the phases of one step of each training workload"},
           {"--list", false, "list the workloads and exit"}};
 }
 
@@ -60,6 +61,7 @@ BenchOptions bench_options_from_args(const cli::Args& args) {
   const std::vector<std::pair<std::string, std::string>> flags{
       {"--repeats", "repeats"}, {"--warmup", "warmup"},         {"--seconds", "seconds"},
       {"--threads", "threads"}, {"--blas-threads", "blas_threads"}, {"--device", "device"}};
+  if (args.has("--profile")) overrides.push_back("profile=true");
   if (auto w = args.get("--workloads")) {
     std::string list;
     for (const auto& item : cli::split_list("--workloads", *w)) list += (list.empty() ? "" : ", ") + item;
@@ -233,6 +235,18 @@ BenchReport run_bench(const BenchOptions& options) {
     r.batched = summarise(time_steps(w.step, timing, device), w.items_per_step, w.flops_per_step, report.gemm.gflops);
     if (w.loop_step)
       r.loop = summarise(time_steps(w.loop_step, timing, device), w.items_per_step, w.flops_per_step, report.gemm.gflops);
+    if (options.profile && w.profile) {
+      // Median over steps of each phase, after the timing above has warmed everything up.
+      std::vector<std::vector<double>> samples;
+      std::vector<std::string> phases;
+      for (int i = 0; i < 11; ++i) {
+        const auto p = w.profile();
+        if (phases.empty())
+          for (const auto& [phase, sec] : p) phases.push_back(phase), samples.emplace_back();
+        for (size_t j = 0; j < p.size() && j < samples.size(); ++j) samples[j].push_back(p[j].second);
+      }
+      for (size_t j = 0; j < phases.size(); ++j) r.profile.emplace_back(phases[j], median(samples[j]));
+    }
     log::info("{}: {:.4g} {}{}", name, r.batched.rate, r.unit,
               r.loop ? fmt::format(" (per-module loop {:.4g}, batched/loop {:.2f}x)", r.loop->rate, r.speedup()) : "");
     report.results.push_back(std::move(r));
@@ -296,6 +310,14 @@ std::string format_table(const BenchReport& r) {
     if (w.loop) out += row("  per-module loop", w.unit, *w.loop, w.flops_per_step, "");
   }
   out += fmt::format("\nFLOPs: GEMM FLOPs only (2mnk per product); a training step counts 3x the forward GEMMs.\n");
+  for (const auto& w : r.results) {
+    if (w.profile.empty()) continue;
+    double total = 0;
+    for (const auto& [phase, sec] : w.profile) total += sec;
+    out += fmt::format("\nwhere the time goes: {} (median of 11 profiled steps, {:.3f} ms in all)\n", w.name, total * 1e3);
+    for (const auto& [phase, sec] : w.profile)
+      out += fmt::format("  {:<28} {:>9.3f} ms {:>6.1f}%\n", phase, sec * 1e3, 100 * sec / total);
+  }
   out += fmt::format("total {:.1f} s\n", r.total_seconds);
   return out;
 }
@@ -346,6 +368,11 @@ train::Json report_json(const BenchReport& r) {
     if (w.loop) {
       j.set("per_module_loop", rate_json(*w.loop, w.items_per_step, w.flops_per_step));
       j.set("speedup_batched_over_loop", w.speedup());
+    }
+    if (!w.profile.empty()) {
+      Json prof;
+      for (const auto& [phase, sec] : w.profile) prof.set(phase, sec);
+      j.set("profile_seconds", prof);
     }
     workloads.set(w.name, j);
   }

@@ -49,6 +49,7 @@ struct BenchOptions {
   int64_t gemm_size = 2048;   // n of the n×n×n float32 GEMM that measures the machine's rate
   std::string data_root = "data/cifar10-jpeg";  // compositional-data images (synthetic when absent)
   int64_t seed = 0;
+  bool profile = false;       // also time each phase of one step (where the time goes)
 
   template <class V>
   void fields(V& v) {
@@ -63,6 +64,7 @@ struct BenchOptions {
     v("gemm_size", gemm_size, at_least(16), "n of the float32 n x n x n GEMM measuring the machine's rate");
     v("data_root", data_root, none(), "compositional-data image folder (synthetic images when it is absent)");
     v("seed", seed, at_least(0), "seed of the random inputs and models");
+    v("profile", profile, none(), "time the phases of a step (forward, loss, backward, optimiser ...)");
   }
   void resolve(const config::Reader& r);
 };
@@ -138,6 +140,9 @@ struct Workload {
   std::string flop_formula;          // how flops_per_step was counted, with the sizes filled in
   std::function<void()> step;
   std::function<void()> loop_step;   // empty when there is no loop formulation
+  /// One step timed phase by phase (the device synchronised between phases): (phase, seconds).
+  /// Empty when the workload has no breakdown.
+  std::function<std::vector<std::pair<std::string, double>>()> profile;
 };
 
 struct WorkloadContext {
@@ -164,6 +169,7 @@ struct WorkloadResult {
   RateSummary batched;
   std::optional<RateSummary> loop;  // per-module loop formulation
   double speedup() const { return loop && loop->rate > 0 ? batched.rate / loop->rate : 0.0; }
+  std::vector<std::pair<std::string, double>> profile;  // phase -> median seconds per step (--profile)
 };
 
 struct BenchReport {

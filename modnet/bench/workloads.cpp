@@ -1,5 +1,6 @@
 // The fixed workloads of modnet-bench. Their sizes are constants so that results compare across
 // versions of the code: change a workload only together with its name.
+#include <chrono>
 #include <cmath>
 #include <map>
 
@@ -26,6 +27,23 @@ std::string join(const std::vector<int64_t>& v) {
 torch::Tensor slot_cross_entropy(const torch::Tensor& pred, const torch::Tensor& target, int64_t classes) {
   return torch::nn::functional::cross_entropy(pred.reshape({-1, classes}), target.reshape({-1}));
 }
+
+// Times the phases of one step: mark(name) closes the phase that ran since the last mark.
+struct PhaseTimer {
+  explicit PhaseTimer(const torch::Device& d) : device(d) {
+    synchronize(device);
+    last = std::chrono::steady_clock::now();
+  }
+  void mark(const std::string& name) {
+    synchronize(device);
+    const auto now = std::chrono::steady_clock::now();
+    phases.emplace_back(name, std::chrono::duration<double>(now - last).count());
+    last = now;
+  }
+  torch::Device device;
+  std::chrono::steady_clock::time_point last;
+  std::vector<std::pair<std::string, double>> phases;
+};
 
 // A modular network trained with Adam on fixed random inputs; `loss` maps (prediction, target).
 struct ModularSpec {
@@ -57,6 +75,22 @@ Workload modular_training(const std::string& name, const std::string& descriptio
   };
   w.step = [step]() mutable { step(false); };
   w.loop_step = [step]() mutable { step(true); };
+  w.profile = [model, adam, x, target, loss, device]() mutable {
+    PhaseTimer t(device);
+    adam->zero_grad();
+    t.mark("zero_grad");
+    const auto z = model->project(x);
+    t.mark("forward: projection GEMM");
+    const auto pred = model->module_outputs(z).sum(0) / std::sqrt(double(z.size(0)));
+    t.mark("forward: module MLPs (bmm)");
+    auto l = loss(pred, target);
+    t.mark("loss");
+    l.backward();
+    t.mark("backward");
+    adam->step();
+    t.mark("Adam step");
+    return t.phases;
+  };
   return w;
 }
 
@@ -102,6 +136,20 @@ Workload cifar_monolithic(const WorkloadContext& c) {
     adam->zero_grad();
     slot_cross_entropy(model->forward(x), y, kCifarClasses).backward();
     adam->step();
+  };
+  w.profile = [model, adam, x, y, device = c.device]() mutable {
+    PhaseTimer t(device);
+    adam->zero_grad();
+    t.mark("zero_grad");
+    const auto pred = model->forward(x);
+    t.mark("forward");
+    auto l = slot_cross_entropy(pred, y, kCifarClasses);
+    t.mark("loss");
+    l.backward();
+    t.mark("backward");
+    adam->step();
+    t.mark("Adam step");
+    return t.phases;
   };
   return w;
 }
