@@ -1,6 +1,7 @@
 // Trainer, schedules, checkpoints, metrics sinks and the experiment glue.
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -11,6 +12,7 @@
 #include "modnet/data/sine_wave_task.h"
 #include "modnet/models/mlp.h"
 #include "modnet/train/experiment.h"
+#include "modnet/train/fused_adam.h"
 #include "modnet/train/metrics.h"
 #include "modnet/train/trainer.h"
 
@@ -381,3 +383,40 @@ TEST_F(TrainTest, UserRegisteredModelTrainsEndToEnd) {
 }
 
 }  // namespace
+
+// ---- the fused Adam step -----------------------------------------------------------------------------
+
+TEST(FusedAdam, MatchesTorchAdamStepForStepAndSharesItsState) {
+  for (double wd : {0.0, 0.01}) {
+    torch::manual_seed(3);
+    // A small tensor (one thread) and a large one (> 2^18 elements: split over the cores).
+    auto a1 = torch::randn({7, 5}), a2 = torch::randn({600, 500});
+    auto b1 = a1.clone(), b2 = a2.clone();
+    for (auto* t : {&a1, &a2, &b1, &b2}) t->requires_grad_(true);
+    const auto options = torch::optim::AdamOptions(0.01).betas({0.8, 0.95}).eps(1e-6).weight_decay(wd);
+    torch::optim::Adam reference({a1, a2}, options);
+    modnet::train::FusedAdam fused({b1, b2}, options);
+    for (int step = 0; step < 5; ++step) {
+      const auto g1 = torch::randn({7, 5}), g2 = torch::randn({600, 500});
+      reference.zero_grad();
+      fused.zero_grad();
+      (a1 * g1).sum().add((a2 * g2).sum()).backward();
+      (b1 * g1).sum().add((b2 * g2).sum()).backward();
+      reference.step();
+      fused.step();
+    }
+    EXPECT_TRUE(torch::allclose(b1, a1, 1e-5, 1e-6)) << "weight decay " << wd;
+    EXPECT_TRUE(torch::allclose(b2, a2, 1e-5, 1e-6)) << "weight decay " << wd;
+    // The state is torch::optim::Adam's: a checkpoint of one loads into the other.
+    std::stringstream buffer;
+    torch::serialize::OutputArchive out;
+    fused.save(out);
+    out.save_to(buffer);
+    torch::serialize::InputArchive in;
+    in.load_from(buffer);
+    torch::optim::Adam restored({b1, b2}, options);
+    restored.load(in);
+    const auto& s = static_cast<torch::optim::AdamParamState&>(*restored.state().begin()->second);
+    EXPECT_EQ(s.step(), 5);
+  }
+}

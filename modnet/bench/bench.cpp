@@ -143,8 +143,10 @@ GemmRate measure_gemm_rate(int64_t n, const TimingOptions& o, const torch::Devic
   g.n = n;
   g.flops = 2.0 * double(n) * double(n) * double(n);
   const auto timing = time_steps([&] { torch::mm_out(c, a, b); }, o, device);
-  g.seconds = timing.median_step_seconds();
-  g.gflops = timing.median_rate(g.flops) / 1e9;
+  // The machine's rate is its best repeat: on a shared machine the median wanders (103-186
+  // GFLOP/s between runs on the 2-core CI machine), and a fraction of a depressed rate flatters.
+  g.gflops = timing.max_rate(g.flops) / 1e9;
+  g.seconds = g.flops / (g.gflops * 1e9);
   return g;
 }
 
@@ -204,8 +206,7 @@ BenchReport run_bench(const BenchOptions& options) {
   BenchReport report;
   report.options = options;
   const auto device = resolve_device(options.device);
-  set_threads(options.threads);
-  if (options.blas_threads > 0 && !set_blas_threads(int(options.blas_threads)))
+  if (!apply_thread_policy(options.threads, options.blas_threads))
     log::warn("--blas-threads {}: the BLAS in use ({}) is not OpenBLAS; its threads are left as they are",
               options.blas_threads, blas_library());
   report.device = device.str();
@@ -250,6 +251,16 @@ BenchReport run_bench(const BenchOptions& options) {
     log::info("{}: {:.4g} {}{}", name, r.batched.rate, r.unit,
               r.loop ? fmt::format(" (per-module loop {:.4g}, batched/loop {:.2f}x)", r.loop->rate, r.speedup()) : "");
     report.results.push_back(std::move(r));
+  }
+  // Measure the GEMM rate again at the end and keep the better one, so that a slow moment at the
+  // start does not make every fraction look good.
+  const auto again = measure_gemm_rate(options.gemm_size, timing, device);
+  if (again.gflops > report.gemm.gflops) {
+    report.gemm = again;
+    for (auto& r : report.results) {
+      if (r.flops_per_step > 0) r.batched.gemm_fraction = r.batched.gflops / report.gemm.gflops;
+      if (r.loop && r.flops_per_step > 0) r.loop->gemm_fraction = r.loop->gflops / report.gemm.gflops;
+    }
   }
   report.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;

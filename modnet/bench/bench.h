@@ -8,7 +8,7 @@
 // On CUDA the device is synchronised before and after every timed repeat.
 //
 // Achieved GFLOP/s = analytic FLOPs per step × steps/s; it is also given as a fraction of the
-// machine's GEMM rate measured in the same run (a float32 n×n×n torch::mm, 2n³ FLOPs, median of
+// machine's GEMM rate measured in the same run (a float32 n×n×n torch::mm, 2n³ FLOPs, best of
 // repeats), so that numbers from a busy or a different machine stay comparable.
 //
 // FLOP convention (the same in the JSON, key "flop_convention"): only GEMM FLOPs are counted,
@@ -43,7 +43,7 @@ struct BenchOptions {
   int64_t repeats = 5;        // timed repeats per workload (the median is reported)
   int64_t warmup = 2;         // untimed steps before calibration
   double seconds = 0.5;       // minimum duration of one timed repeat
-  int64_t threads = 0;        // torch intra-op threads (0 = keep torch's default)
+  int64_t threads = 0;        // torch intra-op threads (0 = 1, the library's measured default)
   int64_t blas_threads = 0;   // OpenBLAS threads (0 = keep)
   std::string device = "cpu"; // cpu | cuda | cuda:N | auto
   int64_t gemm_size = 2048;   // n of the n×n×n float32 GEMM that measures the machine's rate
@@ -58,7 +58,7 @@ struct BenchOptions {
     v("repeats", repeats, at_least(1), "timed repeats per workload; the median is reported");
     v("warmup", warmup, at_least(0), "untimed warm-up steps per workload");
     v("seconds", seconds, greater_than(0), "minimum seconds per timed repeat (small steps are repeated)");
-    v("threads", threads, at_least(0), "torch intra-op threads (0 = default)");
+    v("threads", threads, at_least(0), "torch intra-op threads (0 = 1, as in training runs)");
     v("blas_threads", blas_threads, at_least(0), "OpenBLAS threads (0 = default)");
     v("device", device, none(), "cpu, cuda, cuda:N or auto");
     v("gemm_size", gemm_size, at_least(16), "n of the float32 n x n x n GEMM measuring the machine's rate");
@@ -105,10 +105,11 @@ Timing time_steps(const std::function<void()>& step, const TimingOptions& option
 struct GemmRate {
   int64_t n = 0;
   double flops = 0;        // 2n³
-  double seconds = 0;      // median seconds per GEMM
-  double gflops = 0;       // median over repeats
+  double seconds = 0;      // seconds per GEMM at the best repeat
+  double gflops = 0;       // the best repeat (the machine's rate; see measure_gemm_rate)
 };
-/// The machine's float32 GEMM rate: torch::mm_out of two n×n matrices.
+/// The machine's float32 GEMM rate: torch::mm_out of two n×n matrices, best repeat. run_bench
+/// measures it before and after the workloads and keeps the higher.
 GemmRate measure_gemm_rate(int64_t n, const TimingOptions& options, const torch::Device& device);
 
 // ---- FLOP counts (GEMM FLOPs, see the convention at the top) ---------------------------------------

@@ -12,6 +12,7 @@
 #include "modnet/init/kernel_objective.h"
 #include "modnet/models/mlp.h"
 #include "modnet/models/modular.h"
+#include "modnet/train/fused_adam.h"
 
 namespace modnet::bench {
 namespace {
@@ -57,7 +58,7 @@ Workload modular_training(const std::string& name, const std::string& descriptio
                           const torch::Device& device) {
   models::Modular model(models::ModularOptions(s.D, s.out, s.K, s.b).hidden(s.hidden).activation("relu"));
   model->to(device);
-  auto adam = std::make_shared<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(1e-3));
+  auto adam = std::make_shared<train::FusedAdam>(model->parameters(), torch::optim::AdamOptions(1e-3));
   Workload w;
   w.name = name;
   w.description = description;
@@ -124,7 +125,7 @@ Workload cifar_monolithic(const WorkloadContext& c) {
   const auto y = torch::randint(0, kCifarClasses, {batch, kCifarSlots}, gen, torch::kLong).to(c.device);
   models::MLP model(models::MLPOptions(kCifarD, out).hidden(hidden).activation("relu"));
   model->to(c.device);
-  auto adam = std::make_shared<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(1e-3));
+  auto adam = std::make_shared<train::FusedAdam>(model->parameters(), torch::optim::AdamOptions(1e-3));
   Workload w;
   w.name = "cifar-monolithic";
   w.description = workload_description(w.name);

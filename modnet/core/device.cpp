@@ -67,6 +67,11 @@ std::string describe_device(const torch::Device& device) {
   return fmt::format("cpu ({} threads, BLAS {})", torch::get_num_threads(), blas_library());
 }
 
+bool apply_thread_policy(int64_t torch_threads, int64_t blas_threads_wanted) {
+  torch::set_num_threads(static_cast<int>(torch_threads > 0 ? torch_threads : 1));
+  return blas_threads_wanted <= 0 || set_blas_threads(static_cast<int>(blas_threads_wanted));
+}
+
 void set_threads(int64_t threads) {
   if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
 }

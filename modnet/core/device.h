@@ -13,6 +13,13 @@ torch::Device resolve_device(const std::string& request);
 std::string describe_device(const torch::Device& device);
 /// Sets torch's intra-op threads (0 keeps the current setting).
 void set_threads(int64_t threads);
+/// The measured default (docs/performance.md): torch intra-op threads = `torch_threads`, or 1 when
+/// 0; OpenBLAS threads = `blas_threads`, or OpenBLAS's own default (all cores, or
+/// OPENBLAS_NUM_THREADS) when 0. On the 2-core machine torch 1 + OpenBLAS 2 trains the CIFAR
+/// workloads 1.4x faster than 2 + 1 and 1 + 1, and 2 + 2 (both pools on every core) is up to 4x
+/// slower than any; sweeps running N jobs set OPENBLAS_NUM_THREADS = cores / N for each.
+/// Returns false when blas_threads > 0 but the BLAS is not OpenBLAS (nothing set for it).
+bool apply_thread_policy(int64_t torch_threads, int64_t blas_threads);
 /// Sets OpenBLAS's thread count (openblas_set_num_threads, looked up at run time). Returns false,
 /// changing nothing, when the BLAS in use is not OpenBLAS or n < 1. torch's intra-op threads
 /// (set_threads) do not reach OpenBLAS's own thread pool.

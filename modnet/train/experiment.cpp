@@ -66,8 +66,7 @@ std::string experiment_config_yaml(const ExperimentConfig& config) { return conf
 
 Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), device_(resolve_device(config_.device)) {
   log::set_level(log::parse_level(config_.log_level));
-  set_threads(config_.threads);
-  if (config_.blas_threads > 0 && !set_blas_threads(int(config_.blas_threads)))
+  if (!apply_thread_policy(config_.threads, config_.blas_threads))
     log::warn("blas_threads = {} ignored: the BLAS in use ({}) is not OpenBLAS", config_.blas_threads, blas_library());
   const auto seed = static_cast<uint64_t>(config_.seed);
   task_ = data::build_task(config_.task, seed);

@@ -41,7 +41,7 @@ struct ExperimentConfig {
   std::string name;
   int64_t seed = 0;
   std::string device = "auto";
-  int64_t threads = 0;       // torch intra-op threads (0 = library default)
+  int64_t threads = 0;       // torch intra-op threads (0 = 1, the measured default)
   int64_t blas_threads = 0;  // OpenBLAS threads (0 = OpenBLAS default or OPENBLAS_NUM_THREADS)
   std::string log_level = "info";
   data::TaskSpec task;
@@ -56,7 +56,7 @@ struct ExperimentConfig {
     v("name", name, none(), "free-form run name");
     v("seed", seed, at_least(0), "seed of every random stream (task, init, batches)");
     v("device", device, none(), "auto | cpu | cuda | cuda:N");
-    v("threads", threads, at_least(0), "torch intra-op threads (0 = default)");
+    v("threads", threads, at_least(0), "torch intra-op threads (0 = 1: measured best beside OpenBLAS's own threads)");
     v("blas_threads", blas_threads, at_least(0),
       "OpenBLAS threads (0 = its default: all cores, or OPENBLAS_NUM_THREADS); see docs/performance.md");
     v("log_level", log_level, one_of({"debug", "info", "warn", "error", "quiet"}), "log level");

@@ -8,6 +8,7 @@
 #include "modnet/core/error.h"
 #include "modnet/core/log.h"
 #include "modnet/core/precision.h"
+#include "modnet/train/fused_adam.h"
 #include "modnet/core/rng.h"
 #include "modnet/train/progress.h"
 
@@ -33,7 +34,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, c
     return std::make_unique<torch::optim::AdamW>(
         params, torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(o.weight_decay));
   if (o.optimizer == "adam")
-    return std::make_unique<torch::optim::Adam>(
+    return std::make_unique<FusedAdam>(
         params, torch::optim::AdamOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(o.weight_decay));
   throw ConfigError(fmt::format("train.optimizer '{}': expected adam, adamw or sgd", o.optimizer));
 }

@@ -1,0 +1,18 @@
+#pragma once
+// Adam with a fused CPU update: torch::optim::Adam's arithmetic (same options, same state, so
+// checkpoints and serialisation are unchanged) but, for float32 contiguous CPU parameters, one pass
+// over memory per tensor - parameter, gradient and both moments read and written once - instead of
+// the five to six passes and the temporary of the reference step, split over the cores for large
+// tensors. Everything else (CUDA, float64, amsgrad) falls back to torch::optim::Adam::step.
+// modnet-bench measured the reference step at 30-37 % of a CIFAR training step on 2 cores.
+#include <torch/torch.h>
+
+namespace modnet::train {
+
+class FusedAdam : public torch::optim::Adam {
+ public:
+  using torch::optim::Adam::Adam;
+  torch::Tensor step(LossClosure closure = nullptr) override;
+};
+
+}  // namespace modnet::train
