@@ -6,7 +6,9 @@
 # yaml-cpp, fmt, GoogleTest and zlib travel as Debian .deb files:
 #   scripts/gpu-check.sh fetch     # here (Debian, network): apt-get download into .deps/debs
 #   scripts/gpu-check.sh           # there: unpack .deps/debs, configure, build, test, bench
-# (.deps/ is git-ignored; carry it to the GPU machine with the working tree.)
+#   scripts/gpu-check.sh configure # only unpack and configure (checks the set-up anywhere)
+# (.deps/ is git-ignored; carry it to the GPU machine with the working tree.) zlib is linked
+# statically (the .deb's libz.so is an absolute link into the build machine's /lib).
 #
 # Environment: MODNET_GPU_BUILD_DIR (default build-gpu), TORCH_CUDA_ARCH_LIST (default 9.0, H200),
 # MODNET_GPU_TEST_REGEX (ctest -R filter, default: every test).
@@ -49,8 +51,9 @@ cmake -S "$repo" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release \
   -Dfmt_DIR="$(config_dir fmt-config.cmake)" \
   -DGTest_DIR="$(config_dir GTestConfig.cmake)" \
   -DZLIB_ROOT="$prefix/usr" -DZLIB_INCLUDE_DIR="$prefix/usr/include" \
-  -DZLIB_LIBRARY="$(find "$prefix/usr/lib" -name 'libz.a' -o -name 'libz.so' | head -1)" \
+  -DZLIB_LIBRARY="$(find "$prefix/usr/lib" -name 'libz.a' | head -1)" \
   -DMODNET_WITH_OPENCV=OFF -DMODNET_BUILD_TESTS=ON
+[[ ${1:-} == configure ]] && { log "configured $build"; exit 0; }
 t0=$SECONDS
 cmake --build "$build" -j"$(nproc)"
 log "build: $((SECONDS - t0)) s"

@@ -451,7 +451,7 @@ TEST(SweepFigures, LossCurvesAverageOverSeeds) {
 // ---- metric reports (accuracy vs k, Table 1) ------------------------------------------------------
 
 TEST(MetricReport, MeanAndStdPerMethodAndAxisValueOverFinishedRows) {
-  const auto dir = fs::temp_directory_path() / "modnet_metric_report";
+  const auto dir = fs::temp_directory_path() / ("modnet_metric_report_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   modnet::write_file_atomic((dir / "results.csv").string(),

@@ -2,6 +2,7 @@
 // input noise, slot energies; on a small CIFAR-10 binary set the test writes, and on the real
 // CIFAR-10 images when they are unpacked in data/.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -28,7 +29,8 @@ namespace {
 // A CIFAR-10 binary set with `per_class` images per class in each split; pixel values are random
 // but the first byte of every image is its index (mod 256), so layouts can be checked exactly.
 std::string write_tiny_cifar(const std::string& name, int per_class_train = 12, int per_class_test = 6) {
-  const auto root = fs::temp_directory_path() / ("modnet_compositional_" + name);
+  // Per process: ctest runs each test case as its own process, several at a time.
+  const auto root = fs::temp_directory_path() / ("modnet_compositional_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(root);
   fs::create_directories(root);
   auto gen = torch::make_generator<at::CPUGeneratorImpl>(7);
@@ -64,6 +66,7 @@ class CompositionalTest : public ::testing::Test {
  protected:
   void SetUp() override { torch::manual_seed(0); }
   static void SetUpTestSuite() { root_ = write_tiny_cifar("suite"); }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
   static std::string root_;
 };
 std::string CompositionalTest::root_;

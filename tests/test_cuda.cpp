@@ -2,6 +2,7 @@
 // runs them on one): the batched paths on the GPU agree with the CPU, and training runs on CUDA in
 // fp32 and under bf16 autocast.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -26,7 +27,7 @@ class CudaTest : public ::testing::Test {
  protected:
   void SetUp() override { torch::manual_seed(0); }
   std::string sub(const std::string& name) {
-    const auto dir = fs::temp_directory_path() / ("modnet_cuda_" + name);
+    const auto dir = fs::temp_directory_path() / ("modnet_cuda_" + name + "_" + std::to_string(::getpid()));
     fs::remove_all(dir);
     return dir.string();
   }

@@ -154,7 +154,8 @@ std::string report_sweep_metrics(const std::string& sweep_dir, const std::string
     for (size_t i = 0; i < table.methods.size(); ++i) {
       const auto& method = table.methods[i];
       const auto color = kColors[i % kColors.size()];
-      Series light{"", {}, {}, "points"};
+      Series light;
+      light.style = "points";
       light.color = color;
       light.alpha = 0.35;
       light.width = 1.0;
@@ -164,7 +165,9 @@ std::string report_sweep_metrics(const std::string& sweep_dir, const std::string
           light.x.push_back(x);
           light.y.push_back(v);
         }
-      Series mean{method, {}, {}, "linespoints"};
+      Series mean;
+      mean.title = method;
+      mean.style = "linespoints";
       mean.color = color;
       for (double x : table.xs) {
         const auto& cells = table.cells.at(method);
@@ -172,7 +175,9 @@ std::string report_sweep_metrics(const std::string& sweep_dir, const std::string
         mean.x.push_back(x);
         mean.y.push_back(cells.at(x).at(metric).mean);
       }
-      Series ref{method + " (reference)", {}, {}, "linespoints"};
+      Series ref;
+      ref.title = method + " (reference)";
+      ref.style = "linespoints";
       ref.color = color;
       ref.dashed = true;
       ref.width = 1.5;
