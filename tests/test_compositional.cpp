@@ -291,3 +291,17 @@ TEST_F(CompositionalTest, RealCifar10AtSixSlots) {
   EXPECT_EQ(batch.x.sizes(), (std::vector<int64_t>{256, 18432}));
   EXPECT_NEAR(task.get(Split::train, torch::arange(1000), torch::kCPU).x.mean().item<double>(), 0.0, 0.05);
 }
+
+TEST_F(CompositionalTest, CpuBatchEqualsTheTensorOpDefinition) {
+  // get() on the CPU assembles the batch in one pass; it must equal the definition written with
+  // tensor ops: normalise each source image per channel, then place the slots side by side.
+  CompositionalTask task(tiny(root_, 3), 2);
+  const auto index = torch::tensor({5, 1, 99, 42}, torch::kLong);
+  const auto x = task.get(Split::train, index, torch::kCPU).x;
+  const auto set = modnet::data::load_images(root_, "cifar10_binary", modnet::data::ImageSplit::train);
+  const auto [mean, std] = task.channel_stats();
+  const auto ids = task.tuples(Split::train).index_select(0, index).reshape({-1});
+  const auto normalised = (set.images.index_select(0, ids).to(torch::kFloat) - mean.view({1, 3, 1, 1})) / std.view({1, 3, 1, 1});
+  const auto expected = normalised.view({4, 3, 3, 32, 32}).permute({0, 2, 3, 1, 4}).reshape({4, -1});
+  EXPECT_TRUE(torch::allclose(x, expected, 1e-5, 1e-5));
+}

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "modnet/core/error.h"
 #include "modnet/core/log.h"
@@ -234,16 +235,55 @@ torch::Tensor CompositionalTask::tuple_labels(Split split) const {
   return images_for(split).labels.index_select(0, t.reshape({-1})).view(t.sizes());
 }
 
+namespace {
+
+// The CPU batch in one pass: out[b, c, h, s·W + w] = (image[tuple[b, s]][c, h, w] − mean_c)·inv_std_c,
+// reading the uint8 images once and writing every float once (rows split over the cores). The
+// tensor-op version (gather, convert, normalise, permute-copy) makes four passes and two
+// temporaries; modnet-bench's compositional-data workload measures the difference.
+void assemble_cpu(const torch::Tensor& images, const int64_t* ids, int64_t B, int64_t k, const float* scale,
+                  const float* shift, float* out) {
+  const int64_t C = images.size(1), H = images.size(2), W = images.size(3), plane = H * W, image = C * plane;
+  const uint8_t* src = images.data_ptr<uint8_t>();
+  auto rows = [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      float* o = out + b * C * H * k * W;
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t s = 0; s < k; ++s) {
+            const uint8_t* in = src + ids[b * k + s] * image + c * plane + h * W;
+            for (int64_t w = 0; w < W; ++w) *o++ = float(in[w]) * scale[c] + shift[c];
+          }
+    }
+  };
+  const int64_t workers = B >= 64 ? std::min<int64_t>(B, std::max(1u, std::thread::hardware_concurrency())) : 1;
+  if (workers == 1) return rows(0, B);
+  std::vector<std::thread> threads;
+  const int64_t chunk = (B + workers - 1) / workers;
+  for (int64_t w = 1; w < workers; ++w) threads.emplace_back(rows, w * chunk, std::min(B, (w + 1) * chunk));
+  rows(0, std::min(B, chunk));
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace
+
 Batch CompositionalTask::get(Split split, const torch::Tensor& index, const torch::Device& device) const {
   const auto& set = images_for(split);
   const int64_t k = options_.slots, B = index.size(0);
-  const auto flat = tuples(split).index_select(0, index).reshape({-1});  // [B·k]
-  auto pixels = set.images.index_select(0, flat).to(device);           // uint8 [B·k, C, H, W]
+  const auto flat = tuples(split).index_select(0, index.to(torch::kLong)).reshape({-1}).contiguous();  // [B·k]
   auto y = set.labels.index_select(0, flat).view({B, k}).to(device);
-  // (p − mean)/std per channel, then slots side by side: [B, k, C, H, W] -> [B, C, H, k, W].
-  const auto scale = (1.0f / std_).to(device).view({1, channels_, 1, 1});
-  const auto shift = (-mean_ / std_).to(device).view({1, channels_, 1, 1});
-  auto x = torch::addcmul(shift, pixels.to(torch::kFloat), scale);
+  const auto scale = 1.0f / std_, shift = -mean_ / std_;
+  if (device.is_cpu()) {
+    auto x = torch::empty({B, input_dim()}, torch::kFloat);
+    assemble_cpu(set.images, flat.data_ptr<int64_t>(), B, k, scale.contiguous().data_ptr<float>(),
+                 shift.contiguous().data_ptr<float>(), x.data_ptr<float>());
+    return {x, y};
+  }
+  // On a GPU: move the uint8 pixels, normalise there, lay the slots side by side:
+  // [B, k, C, H, W] -> [B, C, H, k, W].
+  auto pixels = set.images.index_select(0, flat).to(device);  // uint8 [B·k, C, H, W]
+  auto x = torch::addcmul(shift.to(device).view({1, channels_, 1, 1}), pixels.to(torch::kFloat),
+                          scale.to(device).view({1, channels_, 1, 1}));
   x = x.view({B, k, channels_, height_, width_}).permute({0, 2, 3, 1, 4}).reshape({B, input_dim()});
   return {x, y};
 }
