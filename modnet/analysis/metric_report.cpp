@@ -19,15 +19,6 @@ size_t index_of(const CsvTable& t, const std::string& name, const std::string& w
   return size_t(it - t.header.begin());
 }
 
-double to_number(const std::string& s) {
-  try {
-    size_t used = 0;
-    const double v = std::stod(s, &used);
-    return used == s.size() ? v : NAN;
-  } catch (const std::exception&) {
-    return NAN;
-  }
-}
 
 MetricStats stats(const std::vector<double>& v) {
   MetricStats s;
@@ -59,9 +50,9 @@ Points collect(const CsvTable& results, const std::string& axis, const std::vect
     if (has_status && row[c_status] != "done") continue;
     const std::string method = has_config ? row[c_config] : "run";
     if (std::find(methods.begin(), methods.end(), method) == methods.end()) methods.push_back(method);
-    const double x = to_number(row[c_axis]);
+    const double x = parse_number(row[c_axis]);
     for (size_t i = 0; i < metrics.size(); ++i) {
-      const double v = to_number(row[c_metric[i]]);
+      const double v = parse_number(row[c_metric[i]]);
       if (std::isfinite(x) && std::isfinite(v)) points[method][metrics[i]].emplace_back(x, v);
     }
   }
@@ -126,7 +117,7 @@ std::vector<ReferenceRow> read_reference(const std::string& path) {
   std::vector<ReferenceRow> rows;
   for (size_t i = 0; i < csv.rows.size(); ++i) {
     const auto& r = csv.rows[i];
-    const double x = to_number(r[c_x]), v = to_number(r[c_value]);
+    const double x = parse_number(r[c_x]), v = parse_number(r[c_value]);
     if (!std::isfinite(x) || !std::isfinite(v))
       throw DataError(fmt::format("{}: row {}: x and value must be numbers, got '{}' and '{}'", path, i + 2, r[c_x],
                                   r[c_value]));

@@ -25,6 +25,12 @@ std::vector<std::string> split_csv_line(const std::string& line) {
   if (!line.empty() && line.back() == ',') out.emplace_back();
   return out;
 }
+}  // namespace
+
+bool CsvTable::has(const std::string& name) const {
+  return std::find(header.begin(), header.end(), name) != header.end();
+}
+
 double parse_number(const std::string& s) {
   if (s.empty()) return NAN;
   try {
@@ -34,11 +40,6 @@ double parse_number(const std::string& s) {
   } catch (const std::exception&) {
     return NAN;
   }
-}
-}  // namespace
-
-bool CsvTable::has(const std::string& name) const {
-  return std::find(header.begin(), header.end(), name) != header.end();
 }
 
 std::vector<double> CsvTable::column(const std::string& name, const std::string& filter_column,

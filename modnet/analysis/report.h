@@ -17,6 +17,8 @@ struct CsvTable {
                              const std::string& filter_value = "") const;
   bool has(const std::string& name) const;
 };
+/// A CSV cell as a number: NaN when empty or not entirely a number.
+double parse_number(const std::string& cell);
 /// Reads a CSV file with a header row (modnet::DataError naming the file on malformed input).
 CsvTable read_csv(const std::string& path);
 
