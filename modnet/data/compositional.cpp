@@ -14,8 +14,6 @@
 namespace modnet::data {
 namespace {
 
-constexpr int64_t kMaxEnumerated = 1000000;
-
 uint64_t mix(uint64_t z) {  // splitmix64 finaliser
   z += 0x9e3779b97f4a7c15ULL;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -87,7 +85,7 @@ torch::Tensor draw_tuples(int64_t n, int64_t k, int64_t classes, const OodSplit&
 // ---- OodSplit --------------------------------------------------------------------------------------
 
 OodSplit::OodSplit(int64_t classes, int64_t slots, double fraction, uint64_t seed)
-    : classes_(classes), slots_(slots), fraction_(fraction), seed_(seed) {
+    : fraction_(fraction), seed_(seed) {
   TORCH_CHECK(classes >= 2 && slots >= 1, "OodSplit: need >= 2 classes and >= 1 slot");
   TORCH_CHECK(fraction >= 0 && fraction < 1, "OodSplit: fraction must be in [0, 1), got ", fraction);
   double total = std::pow(double(classes), double(slots));
@@ -199,7 +197,7 @@ CompositionalTask::CompositionalTask(const CompositionalOptions& options, uint64
   ood_tuples_ = options.n_ood > 0 && ood_->held_out_count() > 0
                     ? draw_tuples(options.n_ood, k, classes_, *ood_, true, test_pools, "ood", derive_seed(seed, "ood"))
                     : torch::empty({0, k}, torch::kLong);
-  if (options.n_ood > 0 && ood_tuples_.size(0) == 0)
+  if (k > 1 && options.n_ood > 0 && ood_tuples_.size(0) == 0)
     log::warn("task: ood_fraction {} of {} class combinations holds none out; the ood split is empty",
               options.ood_fraction, ood_->combinations());
 

@@ -75,10 +75,11 @@ class OodSplit {
   int64_t combinations() const { return combinations_; }
   /// Number of held-out combinations (exact in enumerated mode, expected count otherwise).
   double held_out_count() const;
-  bool enumerated() const { return fraction_ == 0 || combinations_ <= 1000000; }
+  bool enumerated() const { return fraction_ == 0 || combinations_ <= kMaxEnumerated; }
+  /// Up to this many combinations the held-out set is enumerated exactly.
+  static constexpr int64_t kMaxEnumerated = 1000000;
 
  private:
-  int64_t classes_, slots_;
   double fraction_;
   uint64_t seed_;
   int64_t combinations_;

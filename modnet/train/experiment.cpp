@@ -50,14 +50,23 @@ std::vector<std::pair<std::string, double>> evaluate_under_noise(torch::nn::AnyM
 
 namespace {
 
-// How strongly each module focuses on one input slot (tasks with slots): the mean over modules of
-// the largest share of a module's projection energy in one slot (1 = single-slot modules).
-std::optional<double> slot_focus(models::ProjectedModules* projected, const data::Task& task,
-                                 const torch::Tensor& u = {}) {
+// Tasks with slots: each module's share of projection energy per slot [K, S] (see
+// analysis::module_slot_energy), of `u` or of the model's current projections.
+std::optional<torch::Tensor> slot_energy(models::ProjectedModules* projected, const data::Task& task,
+                                         const torch::Tensor& u = {}) {
   const auto slots = task.input_slots();
   if (!projected || !slots.defined()) return std::nullopt;
   const auto w = u.defined() ? u : projected->projections().detach();
-  return analysis::mean_max_slot_share(analysis::module_slot_energy(w.cpu(), slots));
+  return analysis::module_slot_energy(w.cpu(), slots);
+}
+
+// How strongly the modules focus on one slot: the mean over modules of the largest share of a
+// module's projection energy in one slot (1 = single-slot modules).
+std::optional<double> slot_focus(models::ProjectedModules* projected, const data::Task& task,
+                                 const torch::Tensor& u = {}) {
+  const auto energy = slot_energy(projected, task, u);
+  if (!energy) return std::nullopt;
+  return analysis::mean_max_slot_share(*energy);
 }
 
 }  // namespace
@@ -196,9 +205,9 @@ TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, std::op
     const auto test = task_->all(data::Split::test);
     summary.set("test_target_variance", test.y.var(/*unbiased=*/false).item<double>());
   }
-  if (const auto focus = slot_focus(projected, *task_)) {
-    summary.set("slot_focus", *focus);
-    const auto energy = analysis::module_slot_energy(projected->projections().detach().cpu(), task_->input_slots());
+  if (const auto slot_shares = slot_energy(projected, *task_)) {
+    const auto& energy = *slot_shares;
+    summary.set("slot_focus", analysis::mean_max_slot_share(energy));
     std::string csv = "module";
     for (int64_t s = 0; s < energy.size(1); ++s) csv += ",slot" + std::to_string(s);
     for (int64_t j = 0; j < energy.size(0); ++j) {
