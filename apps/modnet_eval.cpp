@@ -3,9 +3,11 @@
 
 #include "modnet/core/cli.h"
 #include "modnet/core/files.h"
+#include "modnet/core/json.h"
+#include "modnet/core/run_dir.h"
 #include "modnet/core/rng.h"
 #include "modnet/train/evaluator.h"
-#include "modnet/train/experiment.h"
+#include "modnet/run/experiment.h"
 
 int main(int argc, char** argv) {
   return modnet::cli::run_main("modnet-eval", [&] {
@@ -22,17 +24,16 @@ int main(int argc, char** argv) {
     const auto sigmas = cli::to_doubles("--noise", args.get("--noise").value_or("0"));
     for (double sigma : sigmas)
       if (!(sigma >= 0)) throw Error(fmt::format("option --noise: σ must be >= 0, got {}", sigma));
-    auto experiment = train::Experiment::from_run(dir);
+    auto experiment = run::Experiment::from_run(dir);
     if (experiment.task()->size(split) == 0)
       throw ConfigError(fmt::format("--split {}: the run's task has no such split (size 0)", data::to_string(split)));
     const uint64_t seed = args.get("--seed") ? uint64_t(*args.get_int("--seed"))
                                              : derive_seed(uint64_t(experiment.config().seed), "eval");
-    train::Json out;
+    Json out;
     out.set("split", data::to_string(split));
-    for (double sigma : sigmas) {
-      const auto r = train::evaluate(experiment.model(), *experiment.task(), split, experiment.device(), 4096, sigma,
-                                     derive_seed(seed, "noise"));
-      train::Json entry;
+    for (const auto& [sigma, r] :
+         train::evaluate_under_noise(experiment.model(), *experiment.task(), split, experiment.device(), sigmas, seed)) {
+      Json entry;
       entry.set("noise", sigma).set("samples", r.samples).set("loss", r.loss);
       std::string line = fmt::format("{} loss {:.6g}", data::to_string(split), r.loss);
       for (const auto& [name, value] : r.metrics) {
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
       std::printf("%s (noise %g, %lld samples)\n", line.c_str(), sigma, static_cast<long long>(r.samples));
       out.set(fmt::format("noise{}", sigma), entry);
     }
-    write_file_atomic(dir + "/eval_" + data::to_string(split) + ".json", out.dump());
+    write_file_atomic(RunDir{dir}.eval(data::to_string(split)), out.dump());
     return 0;
   });
 }

@@ -1,7 +1,7 @@
 // modnet-sweep: run a grid of modnet-train runs described by a sweep file (see modnet/train/sweep.h).
 #include "modnet/core/cli.h"
 #include "modnet/core/error.h"
-#include "modnet/train/sweep.h"
+#include "modnet/run/sweep.h"
 
 int main(int argc, char** argv) {
   return modnet::cli::run_main("modnet-sweep", [&] {
@@ -18,15 +18,15 @@ int main(int argc, char** argv) {
          {"--dry-run", false, "validate and list the points and their commands; run and write nothing"},
          {"--force", false, "empty an existing sweep directory first"},
          {"--train-bin", true, "modnet-train to run (default: the one beside modnet-sweep)", "PATH"}});
-    auto sweep = train::load_sweep(args.require("--config"), args.overrides);
-    train::SweepRunOptions options;
+    auto sweep = run::load_sweep(args.require("--config"), args.overrides);
+    run::SweepRunOptions options;
     options.out_dir = args.require("--out");
     options.jobs = args.get_int("--jobs").value_or(1);
     if (options.jobs < 1) throw Error(fmt::format("option --jobs: expected an integer >= 1, got {}", options.jobs));
     options.dry_run = args.has("--dry-run");
     options.force = args.has("--force");
     options.train_bin = args.get("--train-bin").value_or("");
-    train::install_sweep_signal_handlers();
-    return train::run_sweep(sweep, options).exit_code();
+    run::install_sweep_signal_handlers();
+    return run::run_sweep(sweep, options).exit_code();
   });
 }

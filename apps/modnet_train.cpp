@@ -3,7 +3,7 @@
 
 #include "modnet/core/cli.h"
 #include "modnet/core/error.h"
-#include "modnet/train/experiment.h"
+#include "modnet/run/experiment.h"
 
 int main(int argc, char** argv) {
   return modnet::cli::run_main("modnet-train", [&] {
@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
          {"--config-reference", false, "print every config key with its default and meaning (Markdown)"},
          {"--stop-at-step", true, "stop (checkpointed) at this step; continue later with --resume", "N"}});
     if (args.has("--config-reference")) {
-      std::fputs(train::config_reference().c_str(), stdout);
+      std::fputs(run::config_reference().c_str(), stdout);
       return 0;
     }
     if (args.has("--resume")) {
@@ -29,16 +29,16 @@ int main(int argc, char** argv) {
       throw Error("missing required option --config (or --resume DIR); see --help");
     }
     const std::string dir = args.has("--resume") ? args.require("--resume") : args.get("--out").value_or("");
-    const auto config = args.has("--resume") ? train::load_experiment_config(dir + "/config.yaml")
-                                             : train::load_experiment_config(args.require("--config"), args.overrides);
+    const auto config = args.has("--resume") ? run::load_experiment_config(RunDir{dir}.config())
+                                             : run::load_experiment_config(args.require("--config"), args.overrides);
     if (args.has("--print-config")) {
-      std::fputs(train::experiment_config_yaml(config).c_str(), stdout);
+      std::fputs(run::experiment_config_yaml(config).c_str(), stdout);
       return 0;
     }
     if (dir.empty()) throw Error("missing required option --out DIR; see --help");
     const auto mode = args.has("--resume") ? RunDirMode::resume : args.has("--force") ? RunDirMode::force : RunDirMode::fresh;
     train::install_interrupt_handler();
-    train::Experiment experiment(config);
+    run::Experiment experiment(config);
     const auto result = experiment.run(dir, mode, args.get_int("--stop-at-step"));
     if (!result.finished) {
       std::fprintf(stderr, "modnet-train: stopped at step %lld; continue with: modnet-train --resume %s\n",

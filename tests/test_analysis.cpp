@@ -394,7 +394,7 @@ TEST(SampleComplexity, MedianCountsUnreachedAsInfinite) {
 }
 
 TEST(SampleComplexity, TableFromSweepResults) {
-  modnet::analysis::CsvTable t;
+  modnet::CsvTable t;
   t.header = {"point", "status", "config", "task.module_dim", "task.n_train", "seed", "test_loss", "test_target_variance"};
   // Method a, m = 2: seed 0 crosses 1.5 between n = 100 (2.0) and 1000 (1.0) -> 10^1.5·10 ≈ 316.2;
   // seed 1 is already at 1.2 at n = 100 -> 100. Method b never reaches it. One failed point is ignored.
@@ -421,7 +421,7 @@ TEST(SampleComplexity, TableFromSweepResults) {
 }
 
 TEST(SweepFigures, LossCurvesAverageOverSeeds) {
-  modnet::analysis::CsvTable t;
+  modnet::CsvTable t;
   t.header = {"point", "status", "config", "task.n_train", "seed", "train_loss", "test_loss"};
   t.rows = {{"a", "done", "mono", "100", "0", "0.1", "1.0"}, {"b", "done", "mono", "100", "1", "0.3", "2.0"},
             {"c", "done", "mono", "1000", "0", "0.2", "0.5"}, {"d", "failed", "mono", "1000", "1", "", ""}};
@@ -438,7 +438,7 @@ TEST(SweepFigures, LossCurvesAverageOverSeeds) {
             std::string::npos);
   // A column zipped with the axis (model.module_dim = task.module_dim) is not a setting: still one
   // light line per seed.
-  modnet::analysis::CsvTable z;
+  modnet::CsvTable z;
   z.header = {"point", "status", "config", "task.module_dim", "model.module_dim", "seed", "train_loss", "test_loss"};
   z.rows = {{"a", "done", "mod", "2", "2", "0", "0.1", "1.0"}, {"b", "done", "mod", "3", "3", "0", "0.2", "2.0"},
             {"c", "done", "mod", "2", "2", "1", "0.1", "1.2"}, {"d", "done", "mod", "3", "3", "1", "0.2", "2.2"}};
@@ -461,7 +461,7 @@ TEST(MetricReport, MeanAndStdPerMethodAndAxisValueOverFinishedRows) {
                             "c,done,mono,4,0,0.30,\n"
                             "d,failed,mono,4,1,0.99,0.99\n"
                             "e,done,ours,2,0,0.50,0.45\n");
-  const auto t = ma::metric_table(ma::read_csv((dir / "results.csv").string()), "task.slots",
+  const auto t = ma::metric_table(modnet::read_csv((dir / "results.csv").string()), "task.slots",
                                   {"test_accuracy", "ood_accuracy"});
   EXPECT_EQ(t.methods, (std::vector<std::string>{"mono", "ours"}));
   EXPECT_EQ(t.xs, (std::vector<double>{2, 4}));
@@ -474,7 +474,7 @@ TEST(MetricReport, MeanAndStdPerMethodAndAxisValueOverFinishedRows) {
   const auto table = ma::format_metric_table(t, 2.0);
   EXPECT_NE(table.find("| mono | 2 | 0.4200 ± 0.0283 (2) | 0.3200 ± 0.0283 (2) |"), std::string::npos) << table;
   EXPECT_EQ(table.find("| mono | 4 |"), std::string::npos) << table;
-  EXPECT_THROW(ma::metric_table(ma::read_csv((dir / "results.csv").string()), "task.slots", {"nope"}),
+  EXPECT_THROW(ma::metric_table(modnet::read_csv((dir / "results.csv").string()), "task.slots", {"nope"}),
                modnet::DataError);
   // The report writes the table and a figure script (and the PNG where gnuplot runs), with
   // reference values drawn beside.

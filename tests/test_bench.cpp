@@ -153,24 +153,24 @@ TEST_F(BenchTest, BlasThreads) {
 // ---- options --------------------------------------------------------------------------------------
 
 TEST_F(BenchTest, DefaultConfigEqualsBuiltInDefaults) {
-  const auto file = bench::load_bench_options(std::string(MODNET_SOURCE_DIR) + "/configs/bench/default.yaml");
-  const auto builtin = bench::load_bench_options("");
+  const auto file = modnet::config::load<bench::BenchOptions>(std::string(MODNET_SOURCE_DIR) + "/configs/bench/default.yaml");
+  const auto builtin = modnet::config::load<bench::BenchOptions>("");
   EXPECT_EQ(modnet::config::to_yaml(modnet::config::write(file)), modnet::config::to_yaml(modnet::config::write(builtin)));
   EXPECT_EQ(builtin.workloads, bench::workload_names());
   EXPECT_EQ(builtin.repeats, 5);
-  const auto quick = bench::load_bench_options(std::string(MODNET_SOURCE_DIR) + "/configs/bench/quick.yaml");
+  const auto quick = modnet::config::load<bench::BenchOptions>(std::string(MODNET_SOURCE_DIR) + "/configs/bench/quick.yaml");
   EXPECT_LT(quick.repeats, builtin.repeats);
   EXPECT_EQ(quick.workloads, bench::workload_names());
 }
 
 TEST_F(BenchTest, OptionsAreValidated) {
-  EXPECT_THROW(bench::load_bench_options("", {"workloads=[sine-modular, nope]"}), modnet::ConfigError);
-  EXPECT_THROW(bench::load_bench_options("", {"workloads=[sine-modular, sine-modular]"}), modnet::ConfigError);
-  EXPECT_THROW(bench::load_bench_options("", {"repeats=0"}), modnet::ConfigError);
-  EXPECT_THROW(bench::load_bench_options("", {"seconds=0"}), modnet::ConfigError);
-  EXPECT_THROW(bench::load_bench_options("", {"device=tpu"}), modnet::ConfigError);
-  EXPECT_THROW(bench::load_bench_options("", {"no_such_key=1"}), modnet::ConfigError);
-  const auto o = bench::load_bench_options("", {"workloads=[kernel-init]", "repeats=7"});
+  EXPECT_THROW(modnet::config::load<bench::BenchOptions>("", {"workloads=[sine-modular, nope]"}), modnet::ConfigError);
+  EXPECT_THROW(modnet::config::load<bench::BenchOptions>("", {"workloads=[sine-modular, sine-modular]"}), modnet::ConfigError);
+  EXPECT_THROW(modnet::config::load<bench::BenchOptions>("", {"repeats=0"}), modnet::ConfigError);
+  EXPECT_THROW(modnet::config::load<bench::BenchOptions>("", {"seconds=0"}), modnet::ConfigError);
+  EXPECT_THROW(modnet::config::load<bench::BenchOptions>("", {"device=tpu"}), modnet::ConfigError);
+  EXPECT_THROW(modnet::config::load<bench::BenchOptions>("", {"no_such_key=1"}), modnet::ConfigError);
+  const auto o = modnet::config::load<bench::BenchOptions>("", {"workloads=[kernel-init]", "repeats=7"});
   EXPECT_EQ(o.workloads, std::vector<std::string>{"kernel-init"});
   EXPECT_EQ(o.repeats, 7);
 }

@@ -19,7 +19,7 @@
 #include "modnet/core/files.h"
 #include "modnet/core/rng.h"
 #include "modnet/models/registry.h"
-#include "modnet/train/experiment.h"
+#include "modnet/run/experiment.h"
 
 namespace fs = std::filesystem;
 using modnet::ConfigError;
@@ -473,21 +473,21 @@ const std::string kSineConfig = std::string(MODNET_SOURCE_DIR) + "/configs/sine/
 }
 
 TEST(ExperimentConfig, ShippedConfigParses) {
-  const auto c = modnet::train::load_experiment_config(kSineConfig);
+  const auto c = modnet::run::load_experiment_config(kSineConfig);
   EXPECT_EQ(c.task.type, "sine");
   EXPECT_EQ(c.model.type, "monolithic");
   EXPECT_DOUBLE_EQ(c.train.lr, 1e-3);
   ASSERT_TRUE(c.train.steps.has_value());
   EXPECT_EQ(*c.train.steps, 3000);
   // The resolved config parses again to the same text.
-  const auto yaml = modnet::train::experiment_config_yaml(c);
-  const auto again = modnet::train::parse_experiment_config(modnet::config::load_string(yaml, "resolved.yaml"));
-  EXPECT_EQ(modnet::train::experiment_config_yaml(again), yaml);
+  const auto yaml = modnet::run::experiment_config_yaml(c);
+  const auto again = modnet::run::parse_experiment_config(modnet::config::load_string(yaml, "resolved.yaml"));
+  EXPECT_EQ(modnet::run::experiment_config_yaml(again), yaml);
 }
 
 TEST(ExperimentConfig, BadOverrideNamesTheKey) {
   try {
-    modnet::train::load_experiment_config(kSineConfig, {"train.lr=-1"});
+    modnet::run::load_experiment_config(kSineConfig, {"train.lr=-1"});
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_CONTAINS(e.what(), "'train.lr'");
@@ -496,8 +496,8 @@ TEST(ExperimentConfig, BadOverrideNamesTheKey) {
 }
 
 TEST(ExperimentConfig, OverrideReachesTheResolvedConfig) {
-  const auto c = modnet::train::load_experiment_config(kSineConfig, {"model.params=5000"});
-  const auto yaml = modnet::train::experiment_config_yaml(c);
+  const auto c = modnet::run::load_experiment_config(kSineConfig, {"model.params=5000"});
+  const auto yaml = modnet::run::experiment_config_yaml(c);
   EXPECT_CONTAINS(yaml, "params: 5000");
   EXPECT_EQ(yaml.find("params: 20000"), std::string::npos);
 }

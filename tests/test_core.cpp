@@ -17,9 +17,10 @@
 #include "modnet/core/config.h"
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
+#include "modnet/core/run_dir.h"
 #include "modnet/core/rng.h"
 #include "modnet/models/registry.h"
-#include "modnet/train/experiment.h"
+#include "modnet/run/experiment.h"
 
 namespace fs = std::filesystem;
 using modnet::ConfigError;

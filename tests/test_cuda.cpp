@@ -13,7 +13,7 @@
 #include "modnet/core/precision.h"
 #include "modnet/init/kernel_objective.h"
 #include "modnet/models/modular.h"
-#include "modnet/train/experiment.h"
+#include "modnet/run/experiment.h"
 
 namespace fs = std::filesystem;
 using namespace modnet;
@@ -31,8 +31,8 @@ class CudaTest : public ::testing::Test {
     fs::remove_all(dir);
     return dir.string();
   }
-  static train::ExperimentConfig sine(const std::string& extra, const std::string& more = "") {
-    return train::parse_experiment_config(config::load_string(
+  static run::ExperimentConfig sine(const std::string& extra, const std::string& more = "") {
+    return run::parse_experiment_config(config::load_string(
         "name: cuda\nseed: 1\ndevice: cuda\nlog_level: warn\n"
         "task: {type: sine, dim: 16, modules: 2, module_dim: 2, n_train: 1024, n_val: 256, n_test: 512}\n"
         "model: {type: modular, modules: 2, module_dim: 2, hidden: [32, 32]}\n"
@@ -79,10 +79,10 @@ TEST_F(CudaTest, KernelObjectiveMatchesCpu_CUDA) {
 
 TEST_F(CudaTest, TrainsOnCudaInFp32AndBf16_CUDA) {
   REQUIRE_CUDA();
-  train::Experiment fp32(sine(""));
+  run::Experiment fp32(sine(""));
   const auto a = fp32.run(sub("fp32"), RunDirMode::fresh);
   ASSERT_TRUE(a.finished);
-  train::Experiment bf16(sine(", precision: bf16"));
+  run::Experiment bf16(sine(", precision: bf16"));
   const auto b = bf16.run(sub("bf16"), RunDirMode::fresh);
   ASSERT_TRUE(b.finished);
   const double variance = fp32.task()->all(data::Split::test).y.var(false).item<double>();
@@ -97,6 +97,6 @@ TEST_F(CudaTest, TrainsOnCudaInFp32AndBf16_CUDA) {
 TEST_F(CudaTest, KernelInitialisedRunOnCuda_CUDA) {
   REQUIRE_CUDA();
   const auto cfg = sine("", "init: {type: kernel, steps: 20, batch_size: 128, progress: false}\n");
-  train::Experiment e(cfg);
+  run::Experiment e(cfg);
   ASSERT_TRUE(e.run(sub("kernel"), RunDirMode::fresh).finished);
 }

@@ -1,5 +1,8 @@
 // Tests of modnet/data/images: CIFAR-10 binary, image folders and IDX files written here with
-// known pixels and labels, each malformed-input error, and the real data sets when present.
+// known pixels and labels, each malformed-input error, probe_images against load_images, and the
+// real data sets when present. The image-folder fixtures are PNGs written with OpenCV: this target
+// gets MODNET_WITH_OPENCV from tests/CMakeLists.txt when modnet is built with OpenCV, and
+// data::image_folder_supported() must agree.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -23,6 +26,7 @@
 #include "modnet/data/images.h"
 
 namespace fs = std::filesystem;
+using modnet::ConfigError;
 using modnet::DataError;
 using namespace modnet::data;
 
@@ -43,6 +47,14 @@ namespace {
   } while (0)
 
 using Bytes = std::vector<uint8_t>;
+
+// An ImageShape as text, so that a mismatch prints both shapes.
+std::string str(const ImageShape& s) {
+  return fmt::format("{}x{}x{}, {} classes", s.channels, s.height, s.width, s.classes);
+}
+std::string shape_of(const ImageSet& set) {
+  return str({set.channels(), set.height(), set.width(), set.num_classes()});
+}
 
 class ImagesTest : public ::testing::Test {
  protected:
@@ -145,6 +157,29 @@ TEST_F(CifarBinaryTest, MalformedInputIsDataError) {
   EXPECT_DATA_ERROR(load_cifar10_binary(path("cifar"), ImageSplit::test), "test_batch.bin: record 2 has label 10");
 }
 
+TEST_F(CifarBinaryTest, ProbeMatchesLoadWithoutReadingRecords) {
+  for (ImageSplit split : {ImageSplit::train, ImageSplit::test}) {
+    const std::string loaded = shape_of(load_images(path("cifar"), "cifar10_binary", split));
+    EXPECT_EQ(loaded, "3x32x32, 10 classes");
+    EXPECT_EQ(str(probe_images(path("cifar"), "cifar10_binary", split)), loaded);
+    EXPECT_EQ(str(probe_images(path("cifar"), "auto", split)), loaded);
+  }
+  std::ofstream(path("cifar/batches.meta.txt")) << "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\n\n";  // 12 names
+  EXPECT_EQ(shape_of(load_cifar10_binary(path("cifar"), ImageSplit::test)), "3x32x32, 12 classes");
+  EXPECT_EQ(str(probe_cifar10_binary(path("cifar"), ImageSplit::test)), "3x32x32, 12 classes");
+
+  EXPECT_DATA_ERROR(probe_images(path("nowhere"), "cifar10_binary", ImageSplit::train), "nowhere");
+  Bytes b = cifar_records(0, 3);
+  b[2 * 3073] = 100;  // a label out of range: only load_images, which reads the records, finds it
+  write(path("cifar/test_batch.bin"), b);
+  EXPECT_EQ(str(probe_images(path("cifar"), "cifar10_binary", ImageSplit::test)), "3x32x32, 12 classes");
+  b.pop_back();
+  write(path("cifar/test_batch.bin"), b);
+  EXPECT_DATA_ERROR(probe_images(path("cifar"), "cifar10_binary", ImageSplit::test), "test_batch.bin: wrong size");
+  fs::remove(path("cifar/data_batch_4.bin"));
+  EXPECT_DATA_ERROR(probe_images(path("cifar"), "auto", ImageSplit::train), "data_batch_4.bin: file not found");
+}
+
 // ---- image folder ----------------------------------------------------------------------------
 
 #ifdef MODNET_WITH_OPENCV
@@ -215,12 +250,43 @@ TEST_F(ImagesTest, MalformedImageFolderIsDataError) {
   write(path("f/train/dog/broken.png"), {1, 2, 3, 4});
   EXPECT_DATA_ERROR(load_image_folder(path("f"), ImageSplit::train), "broken.png: unreadable image");
 }
-#else
-TEST_F(ImagesTest, ImageFolderNeedsOpenCV) {
-  fs::create_directories(path("f/train/cat"));
-  EXPECT_DATA_ERROR(load_image_folder(path("f"), ImageSplit::train), "OpenCV");
+
+TEST_F(ImagesTest, ImageFolderProbeMatchesLoad) {
+  save(path("f/train/dog/a.png"), colour_image(20, 7, 6));
+  save(path("f/train/cat/x.png"), colour_image(10, 7, 6));
+  save(path("f/train/owl/x.png"), colour_image(10, 7, 6));
+  save(path("f/test/cat/y.png"), grey_image(40, 3, 2));
+  for (ImageSplit split : {ImageSplit::train, ImageSplit::test}) {
+    const std::string loaded = shape_of(load_images(path("f"), "image_folder", split));
+    EXPECT_EQ(loaded, split == ImageSplit::train ? "3x6x7, 3 classes" : "1x2x3, 1 classes");
+    EXPECT_EQ(str(probe_images(path("f"), "image_folder", split)), loaded);
+    EXPECT_EQ(str(probe_images(path("f"), "auto", split)), loaded);
+  }
+  EXPECT_DATA_ERROR(probe_images(path("g"), "image_folder", ImageSplit::train), "train: folder not found");
+  fs::create_directories(path("g/train"));
+  EXPECT_DATA_ERROR(probe_image_folder(path("g"), ImageSplit::train), "no class folders");
+  write(path("g/train/cat/0.png"), {1, 2, 3, 4});  // the first image, the one probe decodes
+  fs::create_directories(path("g/train/dog"));
+  EXPECT_DATA_ERROR(probe_image_folder(path("g"), ImageSplit::train), "dog: empty class folder");
+  save(path("g/train/dog/0.png"), colour_image(0));
+  EXPECT_DATA_ERROR(probe_images(path("g"), "auto", ImageSplit::train), "cat/0.png: unreadable image");
 }
 #endif
+
+TEST_F(ImagesTest, ImageFolderNeedsOpenCV) {
+  if (image_folder_supported()) GTEST_SKIP() << "built with OpenCV: the image-folder tests above apply";
+  fs::create_directories(path("f/train/cat"));
+  EXPECT_DATA_ERROR(load_image_folder(path("f"), ImageSplit::train), "OpenCV");
+  EXPECT_DATA_ERROR(probe_images(path("f"), "image_folder", ImageSplit::train), "OpenCV");
+}
+
+TEST(ImageFolderSupport, AgreesWithTheBuild) {
+#ifdef MODNET_WITH_OPENCV
+  EXPECT_TRUE(image_folder_supported());
+#else
+  EXPECT_FALSE(image_folder_supported());
+#endif
+}
 
 // ---- IDX ---------------------------------------------------------------------------------------
 
@@ -308,6 +374,38 @@ TEST_F(ImagesTest, MalformedIdxIsDataError) {
   EXPECT_DATA_ERROR(load_idx(path("im"), path("lb"), {"a", "b", "c"}), "lb: record 3 has label 3");
 }
 
+TEST_F(ImagesTest, IdxProbeMatchesLoad) {
+  fs::create_directories(path("fm"));
+  write_gz(path("fm/train-images-idx3-ubyte.gz"), idx_images(6, 2, 5));
+  write_gz(path("fm/train-labels-idx1-ubyte.gz"), idx_labels(6));
+  write(path("fm/t10k-images-idx3-ubyte"), idx_images(4, 2, 5));
+  write(path("fm/t10k-labels-idx1-ubyte"), idx_labels(4));
+  for (ImageSplit split : {ImageSplit::train, ImageSplit::test}) {
+    const std::string loaded = shape_of(load_images(path("fm"), "idx", split));
+    EXPECT_EQ(loaded, "1x2x5, 10 classes");
+    EXPECT_EQ(str(probe_images(path("fm"), "idx", split)), loaded);
+    EXPECT_EQ(str(probe_images(path("fm"), "auto", split)), loaded);
+  }
+  const std::vector<std::string> three = {"a", "b", "c"};
+  write(path("lb"), idx_labels(4, 3));
+  EXPECT_EQ(str(probe_idx(path("fm/t10k-images-idx3-ubyte"), path("lb"), three)), "1x2x5, 3 classes");
+  EXPECT_EQ(shape_of(load_idx(path("fm/t10k-images-idx3-ubyte"), path("lb"), three)), "1x2x5, 3 classes");
+
+  EXPECT_DATA_ERROR(probe_images(path("nowhere"), "idx", ImageSplit::train), "nowhere: folder not found");
+  write(path("fm/t10k-labels-idx1-ubyte"), idx_labels(3));
+  EXPECT_DATA_ERROR(probe_idx_folder(path("fm"), ImageSplit::test), "t10k-labels-idx1-ubyte: 3 labels");
+  write(path("fm/t10k-labels-idx1-ubyte"), idx_images(4, 2, 2));
+  EXPECT_DATA_ERROR(probe_idx_folder(path("fm"), ImageSplit::test), "t10k-labels-idx1-ubyte: bad IDX magic number");
+  fs::remove(path("fm/t10k-labels-idx1-ubyte"));
+  EXPECT_DATA_ERROR(probe_images(path("fm"), "idx", ImageSplit::test), "no t10k-labels-idx1-ubyte");
+  write(path("header"), {0, 0, 8, 3, 0, 0});
+  EXPECT_DATA_ERROR(probe_idx(path("header"), path("lb")), "header: truncated IDX file");
+  Bytes huge;  // a header promising 2^32-1 images of 28x28 in a file of 16 bytes
+  for (uint32_t d : {0x803u, 0xffffffffu, 28u, 28u}) put32(huge, d);
+  write(path("huge"), huge);
+  EXPECT_DATA_ERROR(probe_idx(path("huge"), path("lb")), "huge: truncated IDX file");
+}
+
 // ---- dispatch and the torch::data view ----------------------------------------------------------
 
 TEST_F(ImagesTest, AutoDetectsCifarBinaryAndRejectsUnknownFormats) {
@@ -317,9 +415,12 @@ TEST_F(ImagesTest, AutoDetectsCifarBinaryAndRejectsUnknownFormats) {
   EXPECT_EQ(load_images(path("c"), "cifar10_binary", ImageSplit::train).size(), 5);
   EXPECT_THROW(load_images(path("c"), "tfrecord", ImageSplit::train), modnet::Error);
   EXPECT_DATA_ERROR(load_images(path("nowhere"), "auto", ImageSplit::train), "nowhere");
+  EXPECT_THROW(probe_images(path("c"), "tfrecord", ImageSplit::train), ConfigError);
+  EXPECT_DATA_ERROR(probe_images(path("nowhere"), "auto", ImageSplit::train), "nowhere");
 #ifdef MODNET_WITH_OPENCV
   save(path("i/test/only/0.png"), grey_image(0));
   EXPECT_EQ(load_images(path("i"), "auto", ImageSplit::test).channels(), 1);
+  EXPECT_EQ(probe_images(path("i"), "auto", ImageSplit::test).channels, 1);
 #endif
 }
 
@@ -340,9 +441,7 @@ TEST_F(ImagesTest, ImageDatasetGet) {
 // ---- real data (skipped when absent) -----------------------------------------------------------
 
 TEST(ImagesRealData, Cifar10JpegFolder) {
-#ifndef MODNET_WITH_OPENCV
-  GTEST_SKIP() << "built without OpenCV";
-#endif
+  if (!image_folder_supported()) GTEST_SKIP() << "built without OpenCV";
   const std::string folder = MODNET_SOURCE_DIR "/data/cifar10-jpeg";
   if (!fs::exists(MODNET_TEST_DATA_DIR "/cifar10-jpeg.tar.gz") || !fs::is_directory(folder))
     GTEST_SKIP() << "no " MODNET_TEST_DATA_DIR "/cifar10-jpeg.tar.gz unpacked in " << folder
@@ -361,6 +460,7 @@ TEST(ImagesRealData, Cifar10JpegFolder) {
     const double mean = set.images.to(torch::kFloat).mean().item<double>();
     EXPECT_GT(mean, 90.0);  // CIFAR-10's mean pixel is about 120; zeros would mean undecoded images
     EXPECT_LT(mean, 150.0);
+    EXPECT_EQ(str(probe_images(folder, "auto", split)), shape_of(set));
   }
 }
 
@@ -376,6 +476,7 @@ TEST(ImagesRealData, FashionMnist) {
     EXPECT_LT(set.labels.max().item<int64_t>(), 10);
     EXPECT_GE(set.labels.min().item<int64_t>(), 0);
     EXPECT_TRUE(torch::equal(set.class_counts(), torch::full({10}, n / 10, torch::kLong)));  // balanced
+    EXPECT_EQ(str(probe_images(folder, "idx", split)), shape_of(set));
   }
 }
 

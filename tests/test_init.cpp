@@ -11,7 +11,7 @@
 #include "modnet/init/kernel_init.h"
 #include "modnet/init/kernel_objective.h"
 #include "modnet/models/modular.h"
-#include "modnet/train/experiment.h"
+#include "modnet/run/experiment.h"
 
 namespace fs = std::filesystem;
 using namespace modnet;
@@ -28,8 +28,8 @@ class InitTest : public ::testing::Test {
 
 torch::Tensor objective_of(const torch::Tensor& u, const torch::Tensor& x, const torch::Tensor& y, double jitter = 0.1,
                            bool bandwidth_grad = true) {
-  const int64_t K = u.size(0), D = u.size(1), b = u.size(2);
-  auto z = x.matmul(u.permute({1, 0, 2}).reshape({D, K * b})).view({x.size(0), K, b}).transpose(0, 1);
+  const int64_t K = u.size(0);
+  auto z = models::project(x, u);
   auto gram = init::rbf_gram(z, 1.0, false, bandwidth_grad);
   return init::min_norm_objective(gram, y.unsqueeze(0).expand({K, -1, -1}).contiguous(), jitter);
 }
@@ -50,8 +50,8 @@ TEST_F(InitTest, ObjectiveMatchesHandComputationOn4Points) {
 }
 
 torch::Tensor objective_fixed(const torch::Tensor& u, const torch::Tensor& x, const torch::Tensor& y, double sigma) {
-  const int64_t K = u.size(0), D = u.size(1), b = u.size(2);
-  auto z = x.matmul(u.permute({1, 0, 2}).reshape({D, K * b})).view({x.size(0), K, b}).transpose(0, 1);
+  const int64_t K = u.size(0);
+  auto z = models::project(x, u);
   return init::min_norm_objective(init::rbf_gram(z, sigma, true, false), y.unsqueeze(0).expand({K, -1, -1}).contiguous(), 0.1);
 }
 
@@ -101,7 +101,7 @@ TEST_F(InitTest, ObjectiveIsInvariantToRescalingUnderMedianBandwidth) {
   // ... while a detached median is not scale-free: the objective changes with the scale.
   auto fixed = [&](double s) {
     const int64_t K = 3;
-    auto z = x.matmul((u.detach() * s).permute({1, 0, 2}).reshape({6, K * 2})).view({40, K, 2}).transpose(0, 1);
+    auto z = models::project(x, u.detach() * s);
     return init::min_norm_objective(init::rbf_gram(z, 1.0, true, false), y.unsqueeze(0).expand({K, -1, -1}).contiguous(), 0.1);
   };
   EXPECT_FALSE(torch::allclose(fixed(1.0), fixed(3.7), 1e-3, 1e-6));
@@ -214,12 +214,12 @@ TEST_F(InitTest, InitialiserNeedsAModularModel) {
 TEST_F(InitTest, ExperimentWithKernelInitWritesInitAndSimilarityLogs) {
   const auto dir = fs::temp_directory_path() / ("modnet_init_" + std::to_string(::getpid()));
   fs::remove_all(dir);
-  auto cfg = train::load_experiment_config(
+  auto cfg = run::load_experiment_config(
       std::string(MODNET_SOURCE_DIR) + "/configs/sine/kernel_modular.yaml",
       {"task.n_train=256", "task.n_val=128", "task.n_test=256", "train.steps=40", "train.eval_every=20",
        "init.steps=10", "init.log_every=5", "init.batch_size=64", "train.progress=false", "init.progress=false",
        "log_level=warn", "analysis.chance_samples=16"});
-  train::Experiment experiment(cfg);
+  run::Experiment experiment(cfg);
   ASSERT_TRUE(experiment.run(dir.string(), RunDirMode::fresh).finished);
   for (const char* f : {"init.csv", "init.json", "similarity.csv", "summary.json"})
     EXPECT_TRUE(fs::exists(dir / f)) << f;

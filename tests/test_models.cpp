@@ -50,7 +50,7 @@ torch::nn::AnyModule make_tiny_linear(const TinyLinearOptions& o, const models::
   return torch::nn::AnyModule(linear);
 }
 
-MODNET_REGISTER_MODEL("test_tiny_linear", TinyLinearOptions, make_tiny_linear);
+MODNET_REGISTER_MODEL("test_tiny_linear", TinyLinearOptions, "a linear map (registered by the test)", make_tiny_linear);
 
 // A `model:` section read through the registry.
 struct ModelSection {
@@ -311,9 +311,9 @@ TEST_F(ModelsTest, CustomTypeBuildsThroughModelSpec) {
 }
 
 TEST_F(ModelsTest, RegisteringANameTwiceThrows) {
-  EXPECT_THROW(models::detail::register_model<TinyLinearOptions>("test_tiny_linear", make_tiny_linear),
+  EXPECT_THROW(models::model_registry().add_typed<TinyLinearOptions>("test_tiny_linear", "", make_tiny_linear),
                modnet::Error);
-  EXPECT_THROW(models::detail::register_model<TinyLinearOptions>("monolithic", make_tiny_linear), modnet::Error);
+  EXPECT_THROW(models::model_registry().add_typed<TinyLinearOptions>("monolithic", "", make_tiny_linear), modnet::Error);
   // The failed registration did not replace the original.
   auto model = models::build_model(read_spec("model: {type: monolithic, hidden: [3]}\n"), models::ModelContext{2, 1});
   EXPECT_TRUE(model.ptr<MLPImpl>());

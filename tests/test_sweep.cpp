@@ -22,7 +22,7 @@
 #include "modnet/analysis/report.h"
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
-#include "modnet/train/sweep.h"
+#include "modnet/run/sweep.h"
 
 namespace fs = std::filesystem;
 using namespace modnet;
@@ -39,8 +39,8 @@ const std::string kTiny =
     "[task.n_train=128, task.n_val=64, task.n_test=128, model.params=400, train.steps=20, train.eval_every=10, "
     "train.progress=false, log_level=warn, train.early_stopping.enabled=false]";
 
-train::Sweep parse(const std::string& text) {
-  return train::parse_sweep(config::load_string(text, "test.yaml"), kSource + "/configs/sweeps");
+run::Sweep parse(const std::string& text) {
+  return run::parse_sweep(config::load_string(text, "test.yaml"), kSource + "/configs/sweeps");
 }
 
 std::string error_of(const std::function<void()>& f) {
@@ -55,7 +55,7 @@ std::string error_of(const std::function<void()>& f) {
 using modnet::testing::Result;
 using modnet::testing::sh;
 
-std::vector<std::string> column(const analysis::CsvTable& t, const std::string& name) {
+std::vector<std::string> column(const CsvTable& t, const std::string& name) {
   const auto it = std::find(t.header.begin(), t.header.end(), name);
   EXPECT_NE(it, t.header.end()) << "results.csv has no column " << name;
   std::vector<std::string> out;
@@ -64,7 +64,7 @@ std::vector<std::string> column(const analysis::CsvTable& t, const std::string& 
   return out;
 }
 
-std::vector<std::string> names(const train::Sweep& s) {
+std::vector<std::string> names(const run::Sweep& s) {
   std::vector<std::string> out;
   for (const auto& p : s.points) out.push_back(p.name);
   return out;
@@ -156,7 +156,7 @@ TEST(SweepGrid, ListValuedAxisBecomesAListOverride) {
             s.points[0].overrides.end());
   EXPECT_EQ(s.points[0].name, "model.hidden=8-8__seed=0");
   EXPECT_EQ(s.points[1].name, "model.hidden=16__seed=0");
-  train::validate_sweep(s);  // the list reaches the config as a list
+  run::validate_sweep(s);  // the list reaches the config as a list
   EXPECT_NE(s.points[0].resolved.find("hidden: [8, 8]"), std::string::npos) << s.points[0].resolved;
 }
 
@@ -174,7 +174,7 @@ TEST(SweepGrid, NamesAreReadableUniqueAndBounded) {
   EXPECT_EQ(s.points[2].name, "name=ok__seed=0");  // readable where it can be
   EXPECT_EQ(s.points[0].name.rfind("p00000-", 0), 0u) << s.points[0].name;  // 'a,b' and 'a-b' collide
   EXPECT_EQ(s.points[3].name.rfind("p00003-", 0), 0u) << s.points[3].name;  // too long
-  EXPECT_EQ(train::sanitize_name("a b/c,d=1"), "a_b_c_d=1");
+  EXPECT_EQ(run::sanitize_name("a b/c,d=1"), "a_b_c_d=1");
 }
 
 // ---- validation
@@ -211,18 +211,18 @@ TEST(SweepValidation, EveryPointIsValidatedUpFrontNamingThePoint) {
       "configs: {mono: " + kMono + ", mod: " + kModular +
       "}\naxes:\n  task.module_dim: [2, 3]\n  model.module_dim: [2, 3]\nzip: [[task.module_dim, model.module_dim]]\n");
   // model.module_dim is not a key of the monolithic model.
-  auto e = error_of([&] { train::validate_sweep(s); });
+  auto e = error_of([&] { run::validate_sweep(s); });
   EXPECT_NE(e.find("point 'config=mono__task.module_dim=2__model.module_dim=2__seed=0'"), std::string::npos) << e;
   EXPECT_NE(e.find("unknown key 'model.module_dim'"), std::string::npos) << e;
   EXPECT_NE(e.find("sweep override 'model.module_dim=2'"), std::string::npos) << e;
 
   auto t = parse("base: " + kMono + "\naxes:\n  task.n_train: [100, -5]\n");
-  e = error_of([&] { train::validate_sweep(t); });
+  e = error_of([&] { run::validate_sweep(t); });
   EXPECT_NE(e.find("point 'task.n_train=-5__seed=0'"), std::string::npos) << e;
   EXPECT_NE(e.find("task.n_train"), std::string::npos) << e;
 
   auto u = parse("base: " + kMono + "\noverrides: [train.lr=0.01]\naxes:\n  task.n_train: [100, 200]\n");
-  train::validate_sweep(u);
+  run::validate_sweep(u);
   EXPECT_NE(u.points[1].resolved.find("n_train: 200"), std::string::npos);
 }
 
@@ -230,11 +230,11 @@ TEST(SweepValidation, SameSweepIgnoresOnlyConfigPaths) {
   auto a = parse("base: " + kMono + "\naxes:\n  task.n_train: [100, 200]\n");
   auto b = a;
   b.configs[0].second = "/elsewhere/monolithic.yaml";
-  EXPECT_TRUE(train::same_sweep(train::sweep_yaml(a), train::sweep_yaml(b)));
+  EXPECT_TRUE(run::same_sweep(run::sweep_yaml(a), run::sweep_yaml(b)));
   auto c = parse("base: " + kMono + "\naxes:\n  task.n_train: [100, 300]\n");
-  EXPECT_FALSE(train::same_sweep(train::sweep_yaml(a), train::sweep_yaml(c)));
+  EXPECT_FALSE(run::same_sweep(run::sweep_yaml(a), run::sweep_yaml(c)));
   // The saved sweep.yaml can be run again as it is.
-  const auto again = train::parse_sweep(config::load_string(config::to_yaml(train::sweep_yaml(a)), "saved"), "/");
+  const auto again = run::parse_sweep(config::load_string(config::to_yaml(run::sweep_yaml(a)), "saved"), "/");
   EXPECT_EQ(names(again), names(a));
 }
 
@@ -274,7 +274,7 @@ TEST_F(SweepRun, TwoJobsResultsAndResume) {
 
   r = sh(cmd);
   ASSERT_EQ(r.status, 0) << r.output;
-  auto t = analysis::read_csv(sub("out/results.csv"));
+  auto t = read_csv(sub("out/results.csv"));
   ASSERT_EQ(t.rows.size(), 8u);
   const std::vector<std::string> head(t.header.begin(), t.header.begin() + 6);
   EXPECT_EQ(head,
@@ -306,7 +306,7 @@ TEST_F(SweepRun, TwoJobsResultsAndResume) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("7 already done, 1 to run"), std::string::npos) << r.output;
   for (const auto& p : points) EXPECT_EQ(fs::exists(sub("out/runs/" + p + ".log")), p == again) << p;
-  t = analysis::read_csv(sub("out/results.csv"));
+  t = read_csv(sub("out/results.csv"));
   ASSERT_EQ(t.rows.size(), 8u);
   for (const auto& s : column(t, "status")) EXPECT_EQ(s, "done");
   EXPECT_NE(column(t, "test_loss")[5], "");
@@ -344,7 +344,7 @@ TEST_F(SweepRun, FailingPointIsRecordedAndTheSweepGoesOn) {
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("1 failed"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("failed: train.lr=1e12__seed=0"), std::string::npos) << r.output;
-  auto t = analysis::read_csv(sub("out/results.csv"));
+  auto t = read_csv(sub("out/results.csv"));
   ASSERT_EQ(t.rows.size(), 3u);
   EXPECT_EQ(column(t, "status"), (std::vector<std::string>{"done", "failed", "done"}));
   const auto error = column(t, "error")[1];
@@ -411,7 +411,7 @@ TEST_F(SweepRun, SigtermStopsAndTheSweepResumesFromCheckpoints) {
   const std::string output = read_file(log);
   ASSERT_TRUE(caught) << "the second point finished before it could be interrupted; make it longer\n" << output;
   EXPECT_EQ(WEXITSTATUS(status), 130) << output;
-  auto t = analysis::read_csv(out + "/results.csv");
+  auto t = read_csv(out + "/results.csv");
   EXPECT_EQ(column(t, "status"), (std::vector<std::string>{"done", "pending", "pending"})) << output;
   EXPECT_NE(column(t, "error")[1].find("interrupted"), std::string::npos);
 
@@ -419,7 +419,7 @@ TEST_F(SweepRun, SigtermStopsAndTheSweepResumesFromCheckpoints) {
   auto r = sh(kSweepBin + " --config " + file + " --out " + out + " --jobs 2");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("1 already done, 2 to run"), std::string::npos) << r.output;
-  t = analysis::read_csv(out + "/results.csv");
+  t = read_csv(out + "/results.csv");
   EXPECT_EQ(column(t, "status"), (std::vector<std::string>{"done", "done", "done"}));
   EXPECT_NE(read_file(second + ".log").find("resumed from its checkpoint"), std::string::npos)
       << read_file(second + ".log");
@@ -433,9 +433,9 @@ TEST(SweepConfigs, ShippedSweepsAreValid) {
                            "loss-vs-p", "loss-vs-n-small", "loss-vs-n", "sample-complexity-small",
                            "sample-complexity"}) {
     SCOPED_TRACE(name);
-    auto s = train::load_sweep(kSource + "/configs/sweeps/" + name + ".yaml");
+    auto s = run::load_sweep(kSource + "/configs/sweeps/" + name + ".yaml");
     EXPECT_EQ(s.options.name, name);
     EXPECT_GT(s.points.size(), 10u);
-    train::validate_sweep(s);  // every point's config is valid
+    run::validate_sweep(s);  // every point's config is valid
   }
 }

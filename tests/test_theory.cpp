@@ -12,7 +12,6 @@
 
 #include <torch/torch.h>
 
-#include "modnet/analysis/plot.h"
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
 #include "modnet/theory/losses.h"
@@ -298,60 +297,6 @@ TEST_F(TheoryTest, ModularPredictionMatchesSimulation) {
     EXPECT_TRUE(Near(sim.test, pred.test, 0.05)) << "b = " << c.b << ", k = " << c.k;
   }
   EXPECT_THROW(mt::simulate_modular(paper_spectrum(2), 3, 100, 10, 1, 2, 0), modnet::Error);  // 10 % 3 ≠ 0
-}
-
-// ---- modnet-theory options and figures -------------------------------------------------------------
-
-TEST_F(TheoryTest, FigureOptionsFromOverridesAndLists) {
-  EXPECT_EQ(mt::list_argument_yaml("2:5"), "[2, 3, 4, 5]");
-  EXPECT_EQ(mt::list_argument_yaml("87,213"), "[87,213]");
-  EXPECT_EQ(mt::list_argument_yaml("[1, 2]"), "[1, 2]");
-  EXPECT_THROW(mt::list_argument_yaml("5:x"), modnet::Error);
-  EXPECT_THROW(mt::list_argument_yaml("5:2"), modnet::Error);
-  const auto o = mt::load_figure_options(std::nullopt, {"c=2", "m=" + mt::list_argument_yaml("3:4"), "n=500"});
-  EXPECT_EQ(o.c, 2.0);
-  EXPECT_EQ(o.m, (std::vector<double>{3, 4}));
-  EXPECT_EQ(o.n, 500.0);
-  EXPECT_DOUBLE_EQ(o.resolved_target_loss(), 2.0 / 0.96);
-  EXPECT_THROW(mt::load_figure_options(std::nullopt, {"no_such_key=1"}), modnet::ConfigError);
-  EXPECT_THROW(mt::load_figure_options(std::nullopt, {"omega=-1"}), modnet::ConfigError);
-  EXPECT_THROW(mt::load_figure_options(std::nullopt, {"sweep_min=10", "sweep_max=5"}), modnet::ConfigError);
-  // The preset is the defaults written out, plus the Monte Carlo overlay.
-  const auto preset = mt::load_figure_options(std::string(MODNET_SOURCE_DIR) + "/configs/theory/paper.yaml", {});
-  const mt::TheoryFigureOptions defaults;
-  EXPECT_TRUE(preset.simulate);
-  EXPECT_EQ(preset.sample_p, defaults.sample_p);
-  EXPECT_EQ(preset.m, defaults.m);
-  EXPECT_EQ(preset.c, defaults.c);
-  EXPECT_EQ(preset.omega, defaults.omega);
-  EXPECT_FALSE(preset.target_loss.has_value());
-}
-
-TEST_F(TheoryTest, FiguresAndCsvsAreWritten) {
-  const fs::path dir = fs::temp_directory_path() / ("modnet_theory_test_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  auto o = mt::load_figure_options(std::nullopt, {"sweep_points=20", "m=[2, 9]", "simulate=true",
-                                                  "simulate_p=[50, 2000]", "simulate_trials=2", "n=300"});
-  const auto written = mt::write_theory_figures(o, dir.string());
-  for (const char* name : {"p_sweep.csv", "n_sweep.csv", "m_sweep.csv", "k_sweep.csv", "sample_complexity.csv",
-                           "p_sweep_simulated.csv", "summary.json", "config.yaml", "p_sweep.gp"})
-    EXPECT_TRUE(fs::exists(dir / name)) << name;
-  if (modnet::analysis::gnuplot_available())
-    for (const char* name : {"p_sweep.png", "n_sweep.png", "m_sweep.png", "k_sweep.png", "sample_complexity.png"})
-      EXPECT_GT(fs::file_size(dir / name), 1000u) << name;
-  // p_sweep.csv: header + (sweep points + the points beside the pole) per m; +inf at the pole is never
-  // written because the grid avoids |n − p| ≤ 1.
-  const std::string csv = modnet::read_file((dir / "p_sweep.csv").string());
-  EXPECT_EQ(csv.rfind("m,n,p,d,train,test\n", 0), 0u);
-  EXPECT_EQ(csv.find("inf"), std::string::npos);
-  const std::string summary = modnet::read_file((dir / "summary.json").string());
-  EXPECT_NE(summary.find("\"n1000_p100_m7\""), std::string::npos);
-  EXPECT_NE(summary.find("\"p72594_m9\""), std::string::npos);
-  // The written config reads back to the same options.
-  const auto again = mt::load_figure_options((dir / "config.yaml").string(), {});
-  EXPECT_EQ(again.m, o.m);
-  EXPECT_EQ(again.simulate_trials, 2);
-  fs::remove_all(dir);
 }
 
 }  // namespace

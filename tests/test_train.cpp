@@ -11,9 +11,10 @@
 #include "modnet/core/log.h"
 #include "modnet/data/sine_wave_task.h"
 #include "modnet/models/mlp.h"
-#include "modnet/train/experiment.h"
+#include "modnet/run/experiment.h"
 #include "modnet/train/fused_adam.h"
-#include "modnet/train/metrics.h"
+#include "modnet/core/csv.h"
+#include "modnet/core/json.h"
 #include "modnet/train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -38,7 +39,7 @@ struct ResidualNetImpl : torch::nn::Module {
   models::MLP mlp;
 };
 TORCH_MODULE(ResidualNet);
-MODNET_REGISTER_MODEL("test_residual", ResidualNetOptions, [](const ResidualNetOptions& o, const models::ModelContext& c) {
+MODNET_REGISTER_MODEL("test_residual", ResidualNetOptions, "a residual network (registered by the test)", [](const ResidualNetOptions& o, const models::ModelContext& c) {
   return torch::nn::AnyModule(ResidualNet(c.input_dim, o.width, c.output_dim));
 });
 }  // namespace
@@ -306,22 +307,22 @@ TEST_F(TrainTest, MetricsCsvColumnsAndRows) {
 
 TEST_F(TrainTest, CsvLogKeepsRowsUpToTheResumeStep) {
   {
-    train::CsvLog log(sub("log.csv"), {"step", "value"});
+    CsvLog log(sub("log.csv"), {"step", "value"});
     for (int s = 1; s <= 5; ++s) log.row({std::to_string(s * 10), std::to_string(s)});
   }
   {
-    train::CsvLog log(sub("log.csv"), {"step", "value"}, 30);
+    CsvLog log(sub("log.csv"), {"step", "value"}, 30);
     log.row({"40", "x"});
   }
   EXPECT_EQ(read_file(sub("log.csv")), "step,value\n10,1\n20,2\n30,3\n40,x\n");
-  train::CsvLog log(sub("log.csv"), {"step", "value"});
+  CsvLog log(sub("log.csv"), {"step", "value"});
   EXPECT_THROW(log.row({"1"}), modnet::Error);
 }
 
 TEST(Json, DumpsNestedObjectsAndNonFiniteAsNull) {
-  train::Json inner;
+  Json inner;
   inner.set("a", int64_t(1));
-  train::Json j;
+  Json j;
   j.set("x", 0.5).set("s", "q\"uote").set("b", true).set("nan", std::nan("")).set("in", inner);
   EXPECT_EQ(j.dump(1), "{\n \"x\": 0.5,\n \"s\": \"q\\\"uote\",\n \"b\": true,\n \"nan\": null,\n \"in\": {\n  \"a\": 1\n }\n}\n");
   // The output parses as JSON (YAML 1.2 is a superset for this subset).
@@ -330,10 +331,10 @@ TEST(Json, DumpsNestedObjectsAndNonFiniteAsNull) {
 }
 
 TEST_F(TrainTest, ExperimentWritesRunDirectory) {
-  auto cfg = train::load_experiment_config(std::string(MODNET_SOURCE_DIR) + "/configs/sine/monolithic.yaml",
+  auto cfg = run::load_experiment_config(std::string(MODNET_SOURCE_DIR) + "/configs/sine/monolithic.yaml",
                                            {"train.steps=40", "train.eval_every=20", "task.n_train=256",
                                             "task.n_test=256", "train.progress=false", "log_level=warn"});
-  train::Experiment experiment(cfg);
+  run::Experiment experiment(cfg);
   const auto result = experiment.run(sub("run"), RunDirMode::fresh);
   EXPECT_TRUE(result.finished);
   for (const char* f : {"config.yaml", "metrics.csv", "model.pt", "checkpoint.pt", "summary.json"})
@@ -343,23 +344,23 @@ TEST_F(TrainTest, ExperimentWritesRunDirectory) {
   EXPECT_EQ(summary["parameters"].as<int64_t>(), experiment.parameter_count());
   EXPECT_NEAR(summary["test_loss"].as<double>(), result.final.at(data::Split::test).loss, 1e-12);
   // The saved config reproduces the run's config exactly.
-  EXPECT_EQ(read_file(sub("run/config.yaml")), train::experiment_config_yaml(cfg));
+  EXPECT_EQ(read_file(sub("run/config.yaml")), run::experiment_config_yaml(cfg));
   // The same directory is refused without force/resume.
-  train::Experiment again(cfg);
+  run::Experiment again(cfg);
   EXPECT_THROW(again.run(sub("run"), RunDirMode::fresh), modnet::Error);
 }
 
 TEST_F(TrainTest, ExperimentIsDeterministicForASeed) {
   const std::vector<std::string> overrides{"train.steps=30", "train.eval_every=30", "task.n_train=256",
                                            "task.n_test=256", "train.progress=false", "log_level=warn"};
-  auto cfg = train::load_experiment_config(std::string(MODNET_SOURCE_DIR) + "/configs/sine/monolithic.yaml", overrides);
-  train::Experiment a(cfg), b(cfg);
+  auto cfg = run::load_experiment_config(std::string(MODNET_SOURCE_DIR) + "/configs/sine/monolithic.yaml", overrides);
+  run::Experiment a(cfg), b(cfg);
   a.run(sub("a"), RunDirMode::fresh);
   b.run(sub("b"), RunDirMode::fresh);
   expect_equal(params(a.model()), params(b.model()));
   auto other = overrides;
   other.push_back("seed=1");
-  train::Experiment c(train::load_experiment_config(std::string(MODNET_SOURCE_DIR) + "/configs/sine/monolithic.yaml", other));
+  run::Experiment c(run::load_experiment_config(std::string(MODNET_SOURCE_DIR) + "/configs/sine/monolithic.yaml", other));
   EXPECT_FALSE(torch::equal(params(a.model())[0], params(c.model())[0]));
 }
 
@@ -368,16 +369,16 @@ TEST_F(TrainTest, UserRegisteredModelTrainsEndToEnd) {
       "name: custom\nseed: 3\ntask: {type: sine, dim: 8, modules: 2, module_dim: 1, n_train: 512, n_val: 128, "
       "n_test: 256}\nmodel: {type: test_residual, width: 48}\ntrain: {steps: 300, lr: 0.003, batch_size: 64, "
       "eval_every: 100, progress: false}\nlog_level: warn\n";
-  auto cfg = train::parse_experiment_config(config::load_string(yaml, "custom.yaml"));
-  EXPECT_NE(train::experiment_config_yaml(cfg).find("width: 48"), std::string::npos);
-  train::Experiment experiment(cfg);
+  auto cfg = run::parse_experiment_config(config::load_string(yaml, "custom.yaml"));
+  EXPECT_NE(run::experiment_config_yaml(cfg).find("width: 48"), std::string::npos);
+  run::Experiment experiment(cfg);
   EXPECT_EQ(experiment.parameter_count(), (8 + 1) + (8 * 48 + 48 + 48 + 1));
   const auto result = experiment.run(sub("custom"), RunDirMode::fresh);
   ASSERT_TRUE(result.finished);
   const double variance = experiment.task()->all(data::Split::test).y.var(false).item<double>();
   EXPECT_LT(result.final.at(data::Split::test).loss, 0.5 * variance);
   // Its options are checked like the built-in ones.
-  EXPECT_THROW(train::parse_experiment_config(config::load_string(
+  EXPECT_THROW(run::parse_experiment_config(config::load_string(
                    "task: {type: sine}\nmodel: {type: test_residual, depth: 2}\ntrain: {steps: 1}\n", "bad.yaml")),
                ConfigError);
 }

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "modnet/core/cli.h"
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
 #include "modnet/core/log.h"
@@ -37,13 +38,6 @@ std::string gp_quote(const std::string& s) {
     else if (c == '\n' || c == '\r') out += ' ';
     else out += c;
   }
-  return out + "'";
-}
-
-// A POSIX shell single-quoted word.
-std::string sh_quote(const std::string& s) {
-  std::string out = "'";
-  for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
@@ -181,8 +175,8 @@ bool write_png(const std::string& path, const std::vector<Panel>& panels, int co
   const std::string tag = fmt::format(".tmp.{}", ::getpid());
   const std::string tmp = path + tag + ".png";
   const std::string err = path + tag + ".err";
-  const std::string cmd = fmt::format("gnuplot -e {} {} >/dev/null 2>{}", sh_quote("outfile=" + gp_quote(tmp)),
-                                      sh_quote(gp_path.string()), sh_quote(err));
+  const std::string cmd = fmt::format("gnuplot -e {} {} >/dev/null 2>{}", cli::shell_quote("outfile=" + gp_quote(tmp)),
+                                      cli::shell_quote(gp_path.string()), cli::shell_quote(err));
   const int rc = std::system(cmd.c_str());
   std::error_code ec;
   const bool ok = rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0 && fs::exists(tmp, ec) &&

@@ -12,73 +12,18 @@
 #include "modnet/analysis/plot.h"
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
+#include "modnet/core/run_dir.h"
 
 namespace fs = std::filesystem;
 
 namespace modnet::analysis {
 
-namespace {
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream ss(line);
-  for (std::string cell; std::getline(ss, cell, ',');) out.push_back(cell);
-  if (!line.empty() && line.back() == ',') out.emplace_back();
-  return out;
-}
-}  // namespace
-
-bool CsvTable::has(const std::string& name) const {
-  return std::find(header.begin(), header.end(), name) != header.end();
-}
-
-double parse_number(const std::string& s) {
-  if (s.empty()) return NAN;
-  try {
-    size_t used = 0;
-    const double v = std::stod(s, &used);
-    return used == s.size() ? v : NAN;
-  } catch (const std::exception&) {
-    return NAN;
-  }
-}
-
-std::vector<double> CsvTable::column(const std::string& name, const std::string& filter_column,
-                                     const std::string& filter_value) const {
-  auto index = [&](const std::string& n) {
-    auto it = std::find(header.begin(), header.end(), n);
-    if (it == header.end()) throw DataError(fmt::format("CSV has no column '{}'", n));
-    return static_cast<size_t>(it - header.begin());
-  };
-  const size_t c = index(name);
-  const size_t f = filter_column.empty() ? 0 : index(filter_column);
-  std::vector<double> out;
-  for (const auto& row : rows)
-    if (filter_column.empty() || row[f] == filter_value) out.push_back(parse_number(row[c]));
-  return out;
-}
-
-CsvTable read_csv(const std::string& path) {
-  CsvTable table;
-  std::istringstream in(read_file(path));
-  std::string line;
-  if (!std::getline(in, line)) throw DataError(fmt::format("'{}': empty CSV file (no header)", path));
-  table.header = split_csv_line(line);
-  for (size_t no = 2; std::getline(in, line); ++no) {
-    if (line.empty()) continue;
-    auto row = split_csv_line(line);
-    if (row.size() != table.header.size())
-      throw DataError(fmt::format("'{}' line {}: {} values for {} columns", path, no, row.size(), table.header.size()));
-    table.rows.push_back(std::move(row));
-  }
-  return table;
-}
-
 std::vector<RunRecord> collect_runs(const std::string& root) {
   if (!fs::is_directory(root)) throw Error(fmt::format("'{}' is not a directory", root));
   std::vector<std::string> dirs;
-  if (fs::exists(fs::path(root) / "summary.json")) dirs.push_back(root);
+  if (fs::exists(fs::path(root) / RunDir::kSummary)) dirs.push_back(root);
   for (const auto& entry : fs::recursive_directory_iterator(root))
-    if (entry.is_regular_file() && entry.path().filename() == "summary.json" && entry.path().parent_path() != fs::path(root))
+    if (entry.is_regular_file() && entry.path().filename() == RunDir::kSummary && entry.path().parent_path() != fs::path(root))
       dirs.push_back(entry.path().parent_path().string());
   std::sort(dirs.begin(), dirs.end());
   std::vector<RunRecord> runs;
@@ -87,7 +32,7 @@ std::vector<RunRecord> collect_runs(const std::string& root) {
     r.dir = dir;
     YAML::Node summary;
     try {
-      summary = YAML::LoadFile(dir + "/summary.json");
+      summary = YAML::LoadFile(RunDir{dir}.summary());
     } catch (const YAML::Exception& e) {
       throw DataError(fmt::format("'{}/summary.json': not valid JSON: {}", dir, e.what()));
     }
@@ -100,9 +45,9 @@ std::vector<RunRecord> collect_runs(const std::string& root) {
       else r.numbers[key] = v;
     }
     r.name = r.text.count("name") && !r.text["name"].empty() ? r.text["name"] : fs::path(dir).filename().string();
-    if (fs::exists(dir + "/metrics.csv")) r.metrics = read_csv(dir + "/metrics.csv");
-    if (fs::exists(dir + "/similarity.csv")) r.similarity = read_csv(dir + "/similarity.csv");
-    if (fs::exists(dir + "/tsne.csv")) r.tsne = read_csv(dir + "/tsne.csv");
+    if (fs::exists(RunDir{dir}.metrics())) r.metrics = read_csv(RunDir{dir}.metrics());
+    if (fs::exists(RunDir{dir}.similarity())) r.similarity = read_csv(RunDir{dir}.similarity());
+    if (fs::exists(RunDir{dir}.tsne_csv())) r.tsne = read_csv(RunDir{dir}.tsne_csv());
     runs.push_back(std::move(r));
   }
   return runs;

@@ -6,21 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace modnet::analysis {
+#include "modnet/core/csv.h"
 
-/// One column of a CSV file by name, as numbers (rows where `filter_column` equals `filter_value`
-/// when given).
-struct CsvTable {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  std::vector<double> column(const std::string& name, const std::string& filter_column = "",
-                             const std::string& filter_value = "") const;
-  bool has(const std::string& name) const;
-};
-/// A CSV cell as a number: NaN when empty or not entirely a number.
-double parse_number(const std::string& cell);
-/// Reads a CSV file with a header row (modnet::DataError naming the file on malformed input).
-CsvTable read_csv(const std::string& path);
+namespace modnet::analysis {
 
 struct RunRecord {
   std::string dir;

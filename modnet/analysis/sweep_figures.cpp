@@ -9,6 +9,7 @@
 
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
+#include "modnet/core/run_dir.h"
 #include "modnet/theory/losses.h"
 
 #include <sstream>
@@ -237,7 +238,7 @@ double run_config_value(const std::string& sweep_dir, const CsvTable& t, const s
   for (const auto& row : t.rows) {
     if (t.has("status") && row[c_status] != "done") continue;
     try {
-      YAML::Node node = YAML::LoadFile(sweep_dir + "/" + row[c_dir] + "/config.yaml");
+      YAML::Node node = YAML::LoadFile(RunDir{sweep_dir + "/" + row[c_dir]}.config());
       std::stringstream parts(key);
       for (std::string part; std::getline(parts, part, '.');) node = node[part];
       return node.IsScalar() ? num(node.Scalar()) : NAN;

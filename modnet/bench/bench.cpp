@@ -17,8 +17,6 @@
 
 namespace modnet::bench {
 
-using train::Json;
-
 // ---- options --------------------------------------------------------------------------------------
 
 void BenchOptions::resolve(const config::Reader& r) {
@@ -36,40 +34,27 @@ void BenchOptions::resolve(const config::Reader& r) {
           fmt::format("device: expected cpu, cuda, cuda:N or auto, got '{}'", device));
 }
 
-BenchOptions load_bench_options(const std::string& path, const std::vector<std::string>& overrides) {
-  auto doc = path.empty() ? config::load_string("{}", "<defaults>") : config::load_file(path);
-  for (const auto& o : overrides) config::apply_override(doc, o);
-  return config::read<BenchOptions>(doc);
-}
-
 std::vector<cli::FlagSpec> bench_flags() {
   return {{"--config", true, "benchmark config (YAML, e.g. configs/bench/default.yaml)", "FILE"},
-          {"--workloads", true, "comma-separated workloads (default: all; see --list)", "A,B"},
-          {"--repeats", true, "timed repeats per workload (default 5)", "N"},
-          {"--warmup", true, "untimed warm-up steps per workload (default 2)", "N"},
-          {"--seconds", true, "minimum seconds per timed repeat (default 0.5)", "S"},
-          {"--threads", true, "torch intra-op threads", "N"},
-          {"--blas-threads", true, "OpenBLAS threads", "N"},
-          {"--device", true, "cpu, cuda, cuda:N or auto (default cpu)", "DEVICE"},
+          {"--workloads", true, "comma-separated workloads (default: all; see --list)", "A,B", "workloads",
+           [](const std::string& text) {
+             std::string list;
+             for (const auto& item : cli::split_list("--workloads", text)) list += (list.empty() ? "" : ", ") + item;
+             return "[" + list + "]";
+           }},
+          {"--repeats", true, "timed repeats per workload (default 5)", "N", "repeats"},
+          {"--warmup", true, "untimed warm-up steps per workload (default 2)", "N", "warmup"},
+          {"--seconds", true, "minimum seconds per timed repeat (default 0.5)", "S", "seconds"},
+          {"--threads", true, "torch intra-op threads", "N", "threads"},
+          {"--blas-threads", true, "OpenBLAS threads", "N", "blas_threads"},
+          {"--device", true, "cpu, cuda, cuda:N or auto (default cpu)", "DEVICE", "device"},
           {"--json", true, "also write the report as JSON to FILE", "FILE"},
-          {"--profile", false, "also time the phases of one step of each training workload"},
+          {"--profile", false, "also time the phases of one step of each training workload", "", "profile"},
           {"--list", false, "list the workloads and exit"}};
 }
 
 BenchOptions bench_options_from_args(const cli::Args& args) {
-  std::vector<std::string> overrides = args.overrides;
-  const std::vector<std::pair<std::string, std::string>> flags{
-      {"--repeats", "repeats"}, {"--warmup", "warmup"},         {"--seconds", "seconds"},
-      {"--threads", "threads"}, {"--blas-threads", "blas_threads"}, {"--device", "device"}};
-  if (args.has("--profile")) overrides.push_back("profile=true");
-  if (auto w = args.get("--workloads")) {
-    std::string list;
-    for (const auto& item : cli::split_list("--workloads", *w)) list += (list.empty() ? "" : ", ") + item;
-    overrides.push_back("workloads=[" + list + "]");
-  }
-  for (const auto& [flag, key] : flags)
-    if (auto v = args.get(flag)) overrides.push_back(key + "=" + *v);
-  return load_bench_options(args.get("--config").value_or(""), overrides);
+  return config::load<BenchOptions>(args.get("--config").value_or(""), args.config_overrides());
 }
 
 // ---- timing ---------------------------------------------------------------------------------------
@@ -333,7 +318,7 @@ std::string format_table(const BenchReport& r) {
   return out;
 }
 
-train::Json report_json(const BenchReport& r) {
+Json report_json(const BenchReport& r) {
   Json env;
   env.set("date", r.date);
   env.set("torch_version", r.torch_version);

@@ -27,7 +27,8 @@
 
 #include "modnet/core/cli.h"
 #include "modnet/core/config.h"
-#include "modnet/train/metrics.h"
+#include "modnet/core/csv.h"
+#include "modnet/core/json.h"
 
 namespace modnet::bench {
 
@@ -69,8 +70,6 @@ struct BenchOptions {
   void resolve(const config::Reader& r);
 };
 
-/// Reads options from a YAML file (empty path: the defaults), then applies `key=value` overrides.
-BenchOptions load_bench_options(const std::string& path, const std::vector<std::string>& overrides = {});
 /// The command-line flags of modnet-bench.
 std::vector<cli::FlagSpec> bench_flags();
 /// Options from parsed flags: --config, then key=value overrides, then the flags (each flag is
@@ -187,6 +186,6 @@ BenchReport run_bench(const BenchOptions& options);
 /// The text table (with a header of the environment and the GEMM rate).
 std::string format_table(const BenchReport& report);
 /// The report as JSON (see docs in the keys themselves: flop_convention, flop_formula).
-train::Json report_json(const BenchReport& report);
+Json report_json(const BenchReport& report);
 
 }  // namespace modnet::bench

@@ -182,7 +182,7 @@ Workload kernel_init(const WorkloadContext& c) {
       "Cholesky, two triangular solves, trace; x3 for backward) with n={}, D={}, K={}, b={}, d={}",
       n, D, K, b, d);
   w.step = [=]() mutable {
-    auto z = x.matmul(u.permute({1, 0, 2}).reshape({D, K * b})).view({n, K, b}).transpose(0, 1);
+    auto z = models::project(x, u);
     auto gram = init::rbf_gram(z, o.bandwidth_scale, o.bandwidth == "fixed", o.bandwidth_grad);
     auto objective = init::min_norm_objective(gram, y, o.jitter);  // [K]
     adam->zero_grad();

@@ -1,6 +1,8 @@
 #include "modnet/core/cli.h"
 
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <exception>
 
@@ -33,6 +35,12 @@ std::optional<int64_t> Args::get_int(const std::string& flag) const {
   } catch (const std::exception&) {
     throw Error(fmt::format("option {}: expected an integer, got '{}'", flag, *v));
   }
+}
+
+std::vector<std::string> Args::config_overrides() const {
+  std::vector<std::string> all = overrides;
+  all.insert(all.end(), flag_overrides.begin(), flag_overrides.end());
+  return all;
 }
 
 static void print_usage(const std::string& usage, const std::vector<FlagSpec>& specs) {
@@ -83,6 +91,15 @@ Args parse(int argc, char** argv, const std::string& usage, const std::vector<Fl
                               allow_overrides ? "; config overrides look like key.sub=value" : ""));
     }
   }
+  for (const auto& s : specs) {
+    if (s.sets.empty() || !args.has(s.name)) continue;
+    if (!s.takes_value) {
+      args.flag_overrides.push_back(s.sets + "=true");
+    } else {
+      const std::string& value = args.values.at(s.name);
+      args.flag_overrides.push_back(s.sets + "=" + (s.to_yaml ? s.to_yaml(value) : value));
+    }
+  }
   return args;
 }
 
@@ -113,6 +130,37 @@ std::vector<double> to_doubles(const std::string& flag, const std::string& text)
   std::vector<double> values;
   for (const auto& item : split_list(flag, text)) values.push_back(to_double(flag, item));
   return values;
+}
+
+std::string list_argument_yaml(const std::string& text) {
+  if (text.empty() || text.front() == '[') return text;
+  if (const auto colon = text.find(':'); colon != std::string::npos) {
+    int64_t lo = 0, hi = 0;
+    try {
+      size_t used_lo = 0, used_hi = 0;
+      lo = std::stoll(text.substr(0, colon), &used_lo);
+      hi = std::stoll(text.substr(colon + 1), &used_hi);
+      if (used_lo != colon || used_hi != text.size() - colon - 1) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      throw Error(fmt::format("list '{}': a range must look like LO:HI with integers", text));
+    }
+    MODNET_CHECK(lo <= hi && hi - lo <= 10000, "list '{}': a range LO:HI needs LO <= HI (and at most 10001 values)",
+                 text);
+    std::string out = "[";
+    for (int64_t v = lo; v <= hi; ++v) out += (v > lo ? ", " : "") + std::to_string(v);
+    return out + "]";
+  }
+  return "[" + text + "]";
+}
+
+std::string shell_quote(const std::string& s) {
+  bool plain = !s.empty();
+  for (char c : s)
+    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || std::strchr("-_./=,:+@%", c) != nullptr);
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
 int run_main(const std::string& name, const std::function<int()>& body) {

@@ -1,5 +1,7 @@
 #include "modnet/core/config.h"
 
+#include "modnet/core/hash.h"
+
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -103,13 +105,7 @@ YAML::Node clone(const YAML::Node& node) { return YAML::Clone(node); }
 
 std::string hash(const YAML::Node& node) {
   // FNV-1a 64 over the canonical text: stable across runs and platforms.
-  const std::string text = to_yaml(node);
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return fmt::format("{:016x}", h);
+  return fmt::format("{:016x}", hash::fnv1a(to_yaml(node)));
 }
 
 // ---- Reader
@@ -147,6 +143,15 @@ void Reader::fail(const std::string& kpath, const YAML::Node& at, const std::str
   else if (at.IsSequence()) got = "a list";
   else got = "a map";
   throw ConfigError(fmt::format("config error: {}: key '{}': expected {}, got {}", where(kpath, at), kpath, expected, got));
+}
+
+void Source::fail(const OptionError& error) const {
+  const Reader reader(node_, path_, origin_);
+  const std::string kpath = reader.key_path(error.key());
+  const YAML::Node at = node_.IsMap() ? static_cast<const YAML::Node&>(node_)[error.key()] : YAML::Node();
+  if (at.IsDefined() && !at.IsNull()) reader.fail(kpath, at, error.expected());
+  throw ConfigError(fmt::format("config error: {}: key '{}': expected {}, got {} (its default)",
+                                reader.where(kpath, node_), kpath, error.expected(), error.got()));
 }
 
 void Reader::fail_missing(const std::string& key) const {

@@ -82,6 +82,42 @@ std::string hash(const YAML::Node& node);
 class Reader;
 class Writer;
 
+/// An option that is valid on its own but not together with something known only later (e.g. a
+/// model's projection size larger than the task's input). Thrown by factories with the key
+/// relative to their section; TypedSpec::build turns it into a ConfigError naming where the key
+/// was set.
+class OptionError : public ConfigError {
+ public:
+  OptionError(std::string key, std::string expected, std::string got)
+      : ConfigError(fmt::format("key '{}': expected {}, got {}", key, expected, got)),
+        key_(std::move(key)), expected_(std::move(expected)), got_(std::move(got)) {}
+  const std::string& key() const { return key_; }
+  const std::string& expected() const { return expected_; }
+  const std::string& got() const { return got_; }
+
+ private:
+  std::string key_, expected_, got_;
+};
+
+/// Where a config section was read from: its key path, its YAML node (with line positions) and
+/// the document's origin. Empty for sections made in code.
+class Source {
+ public:
+  Source() = default;
+  Source(std::string path, YAML::Node node, std::shared_ptr<const Origin> origin)
+      : path_(std::move(path)), node_(std::move(node)), origin_(std::move(origin)) {}
+  bool empty() const { return !origin_; }
+  const std::string& path() const { return path_; }
+  /// Throws the ConfigError for `error`'s key of this section, naming file:line (or the
+  /// override) where the key was set, or where the section is when the key took its default.
+  [[noreturn]] void fail(const OptionError& error) const;
+
+ private:
+  std::string path_;
+  YAML::Node node_;
+  std::shared_ptr<const Origin> origin_;
+};
+
 namespace detail {
 template <class T, class = void>
 struct has_fields : std::false_type {};
@@ -146,6 +182,8 @@ class Reader {
   const YAML::Node& node() const { return node_; }
   const std::string& path() const { return path_; }
   std::shared_ptr<const Origin> origin() const { return origin_; }
+  /// This section's path, node and origin, to report errors about it later.
+  Source source() const { return Source(path_, node_, origin_); }
   std::string key_path(const std::string& key) const;
   /// "file:line:col", "command-line override 'a.b=1'" or "<file>" for the key path's node.
   std::string where(const std::string& key_path, const YAML::Node& node) const;
@@ -272,6 +310,15 @@ T read(const YAML::Node& node, const std::string& path, std::shared_ptr<const Or
 template <class T>
 T read(const Document& doc) {
   return read<T>(doc.root, "", doc.origin);
+}
+/// The one way from YAML to options: reads `path` ("" = every default), applies the
+/// `key.sub=value` overrides in order and validates everything (ConfigError naming file:line or
+/// the override otherwise).
+template <class T>
+T load(const std::string& path, const std::vector<std::string>& overrides = {}) {
+  Document doc = path.empty() ? load_string("", "<defaults>") : load_file(path);
+  for (const auto& o : overrides) apply_override(doc, o);
+  return read<T>(doc);
 }
 /// Writes a struct with `fields` to a YAML map.
 template <class T>

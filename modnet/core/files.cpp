@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "modnet/core/error.h"
+#include "modnet/core/run_dir.h"
 
 namespace fs = std::filesystem;
 
@@ -65,7 +66,7 @@ void prepare_run_dir(const std::string& dir, RunDirMode mode) {
       fs::create_directories(p);
       break;
     case RunDirMode::resume:
-      if (!exists || !fs::exists(p / "config.yaml"))
+      if (!exists || !fs::exists(p / RunDir::kConfig))
         throw Error(fmt::format("cannot resume '{}': it holds no run (config.yaml missing)", dir));
       break;
   }

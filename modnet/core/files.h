@@ -1,6 +1,6 @@
 #pragma once
 // Safe output: every file is written to a temporary beside it and renamed into place, so a killed
-// run never leaves a half-written result. Run directories are never silently overwritten.
+// run never leaves a half-written result. (Run directories: core/run_dir.h.)
 #include <functional>
 #include <string>
 
@@ -13,15 +13,5 @@ void write_atomic_with(const std::string& path, const std::function<void(const s
 /// Whole file as a string (DataError naming the file if unreadable).
 std::string read_file(const std::string& path);
 bool file_exists(const std::string& path);
-
-enum class RunDirMode {
-  fresh,   // the directory must not exist (or be empty)
-  force,   // an existing directory is emptied first
-  resume,  // the directory must exist and hold a run
-};
-
-/// Prepares an output directory for a run according to `mode` (modnet::Error naming the path and
-/// the flag that would allow it otherwise).
-void prepare_run_dir(const std::string& dir, RunDirMode mode);
 
 }  // namespace modnet

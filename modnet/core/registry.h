@@ -99,7 +99,9 @@ class Registry {
 };
 
 /// A config section `{type: NAME, ...}` whose keys are checked by the type registered as NAME in
-/// the registry returned by `GetRegistry()`.
+/// the registry returned by `GetRegistry()`. It keeps where it was read from, so that an option
+/// found wrong only when the product is built (config::OptionError, e.g. a size that does not fit
+/// the task) is still reported at its file:line or command-line override.
 template <class RegistryT, RegistryT& (*GetRegistry)()>
 struct TypedSpec {
   std::string type;
@@ -118,8 +120,42 @@ struct TypedSpec {
       section.fail(section.key_path("type"), section.node()["type"],
                    fmt::format("a registered {} type ({})", registry.kind(), names));
     }
+    source_ = section.source();
     options = registry.get(type).resolve(section, options);
   }
+
+  /// Builds the product; an OptionError from the factory becomes a ConfigError naming the key
+  /// and where it was set.
+  template <class... Args>
+  auto build(Args&&... args) const {
+    try {
+      return GetRegistry().get(type).build(options, std::forward<Args>(args)...);
+    } catch (const config::OptionError& e) {
+      source_.fail(e);
+    }
+  }
+  /// Where the section was read from (empty when built in code).
+  const config::Source& source() const { return source_; }
+
+ private:
+  config::Source source_;
 };
 
+namespace detail {
+template <class RegistryT, class Options, class Factory>
+bool register_type(RegistryT& registry, const char* name, const char* doc, Factory factory) {
+  registry.template add_typed<Options>(name, doc, std::move(factory));
+  return true;
+}
+}  // namespace detail
+
 }  // namespace modnet
+
+#define MODNET_CONCAT_INNER(a, b) a##b
+#define MODNET_CONCAT(a, b) MODNET_CONCAT_INNER(a, b)
+/// Registers a type in `registry` at static-initialisation time (the MODNET_REGISTER_MODEL /
+/// _TASK / _INITIALIZER macros of each registry use it). The factory comes last, so commas in it
+/// need no parentheses.
+#define MODNET_REGISTER(registry, name, Options, doc, ...)                               \
+  static const bool MODNET_CONCAT(modnet_registered_type_, __COUNTER__) [[maybe_unused]] = \
+      ::modnet::detail::register_type<std::decay_t<decltype(registry)>, Options>(registry, name, doc, __VA_ARGS__)

@@ -1,23 +1,12 @@
 #include "modnet/core/rng.h"
 
+#include "modnet/core/hash.h"
+
 namespace modnet {
 
-namespace {
-uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-}  // namespace
-
 uint64_t derive_seed(uint64_t seed, const std::string& stream) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : stream) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
   // Keep it positive as int64 for APIs that take signed seeds.
-  return mix(mix(seed + 0x9e3779b97f4a7c15ULL) ^ h) & 0x7fffffffffffffffULL;
+  return hash::mix64(hash::splitmix64(seed) ^ hash::fnv1a(stream)) & 0x7fffffffffffffffULL;
 }
 
 torch::Generator make_generator(uint64_t seed) {
@@ -28,8 +17,8 @@ torch::Generator make_generator(uint64_t seed) {
 void seed_global(uint64_t seed) { torch::manual_seed(seed); }
 
 uint64_t Rng::next() {
-  state_ += 0x9e3779b97f4a7c15ULL;
-  return mix(state_);
+  state_ += hash::kGolden;
+  return hash::mix64(state_);
 }
 
 uint64_t Rng::below(uint64_t n) {

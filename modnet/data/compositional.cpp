@@ -8,18 +8,12 @@
 #include <thread>
 
 #include "modnet/core/error.h"
+#include "modnet/core/hash.h"
 #include "modnet/core/log.h"
 #include "modnet/core/rng.h"
 
 namespace modnet::data {
 namespace {
-
-uint64_t mix(uint64_t z) {  // splitmix64 finaliser
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 // The image sets of a process, loaded once per (root, format, split): a sweep of many tasks in
 // one process, or a test suite, reads the files once.
@@ -125,7 +119,7 @@ bool OodSplit::held_out(int64_t code) const {
   if (fraction_ == 0) return false;
   if (!mask_.empty()) return mask_[size_t(code)] != 0;
   if (combinations_ <= kMaxEnumerated) return false;  // fraction rounds to no combination
-  return double(mix(seed_ ^ mix(uint64_t(code))) >> 11) * 0x1.0p-53 < fraction_;
+  return double(hash::splitmix64(seed_ ^ hash::splitmix64(uint64_t(code))) >> 11) * 0x1.0p-53 < fraction_;
 }
 
 int64_t OodSplit::draw_held_out(Rng& rng) const {
@@ -317,6 +311,11 @@ torch::Tensor CompositionalTask::input_slots() const {
       .expand({channels_, height_, -1})
       .reshape({-1})
       .contiguous();
+}
+
+TaskShape compositional_shape(const CompositionalOptions& o) {
+  const auto s = probe_images(o.root, o.format, ImageSplit::train);
+  return TaskShape{s.channels * s.height * s.width * o.slots, s.classes * o.slots, o.slots};
 }
 
 }  // namespace modnet::data

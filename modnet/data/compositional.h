@@ -62,6 +62,9 @@ struct CompositionalOptions {
   }
 };
 
+/// The task's sizes from its options, reading only the image set's headers (probe_images).
+TaskShape compositional_shape(const CompositionalOptions& options);
+
 /// The held-out class combinations: membership of a class tuple (coded c_0 + C·c_1 + C²·c_2 …).
 /// Up to 10⁶ combinations exactly round(fraction·C^k) of them, drawn by a seeded permutation and
 /// redrawn until every class stays in every slot among the rest (ConfigError when impossible,

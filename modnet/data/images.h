@@ -1,11 +1,16 @@
 #pragma once
-// Labelled image collections held in memory as one uint8 tensor, and the readers that load them:
-//   - CIFAR-10's official binary release (data_batch_1..5.bin, test_batch.bin);
-//   - image folders root/<split>/<class>/*.{png,jpg,jpeg,bmp,ppm,pgm} read with OpenCV
-//     (only when built with MODNET_WITH_OPENCV);
-//   - IDX files (MNIST, Fashion-MNIST), plain or gzip-compressed.
+// Labelled image collections held in memory as one uint8 tensor, and what is common to their
+// readers: the set and split types, the format dispatcher load_images, and probe_images (the shape
+// a set would have, without reading its pixels). One reader per format, each in its own unit and
+// included at the end of this header:
+//   - modnet/data/cifar10_binary.h: CIFAR-10's official binary release (data_batch_1..5.bin,
+//     test_batch.bin);
+//   - modnet/data/image_folder.h: image folders root/<split>/<class>/*.{png,jpg,jpeg,bmp,ppm,pgm}
+//     read with OpenCV (only when built with MODNET_WITH_OPENCV; image_folder_supported() tells);
+//   - modnet/data/idx.h: IDX files (MNIST, Fashion-MNIST), plain or gzip-compressed.
 // Every reader validates what it reads: a malformed file is a DataError naming the file and what
 // was expected against what was found.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,33 +37,25 @@ struct ImageSet {
 enum class ImageSplit { train, test };
 std::string to_string(ImageSplit split);
 
-/// CIFAR-10 official binary release in `root` (the folder holding data_batch_1.bin … 5 and
-/// test_batch.bin, e.g. cifar-10-batches-bin/): 3×32×32, 10 classes; records of 1 label byte +
-/// 3072 pixel bytes (R, G, B planes). Class names from batches.meta.txt when present.
-ImageSet load_cifar10_binary(const std::string& root, ImageSplit split);
-
-/// Image folder root/<split>/<class>/<file> (split "train" or "test"): classes are the sorted
-/// sub-folder names, files read in sorted order with OpenCV, converted to RGB (or kept grey when
-/// every image is single-channel). All images must have the same size. Throws DataError when
-/// built without OpenCV.
-ImageSet load_image_folder(const std::string& root, ImageSplit split);
-
-/// IDX image file ([N, H, W] uint8, magic 0x00000803) and label file ([N] uint8, magic
-/// 0x00000801), each plain or .gz (detected from the content, not the name). `classes` names the
-/// labels (defaults to "0".."9"); labels must be below their number.
-ImageSet load_idx(const std::string& images_path, const std::string& labels_path,
-                  std::vector<std::string> classes = {});
-
-/// Fashion-MNIST (or MNIST) in `root` as the IDX files train-images-idx3-ubyte[.gz],
-/// train-labels-idx1-ubyte[.gz], t10k-…: the layout of Debian's dataset-fashion-mnist
-/// (/usr/share/datasets/fashion-mnist) and of the original downloads. Classes default to "0".."9"
-/// as in load_idx; pass fashion_mnist_classes() for Fashion-MNIST's names.
-ImageSet load_idx_folder(const std::string& root, ImageSplit split, std::vector<std::string> classes = {});
+/// The shape of an image set, known without reading its pixels: each image is channels×height×
+/// width, each label below `classes`.
+struct ImageShape {
+  int64_t channels, height, width, classes;
+};
 
 /// Reads `root` in `format`: "cifar10_binary" | "image_folder" | "idx" | "auto" (auto: binary
 /// CIFAR-10 when root holds data_batch_1.bin, IDX when it holds train-images-idx3-ubyte[.gz],
 /// otherwise an image folder; IDX classes are then "0".."9"). An unknown format is a ConfigError.
 ImageSet load_images(const std::string& root, const std::string& format, ImageSplit split);
+
+/// The shape of the set load_images(root, format, split) would return, without reading all the
+/// pixels: CIFAR-10 binary checks that the batches exist and have a valid size (3×32×32; the
+/// classes of batches.meta.txt, or 10), IDX reads only the headers, an image folder lists its
+/// classes and files and decodes the first image (its channels: a folder whose first image is grey
+/// but that holds a colour image loads as 3 channels). A missing or malformed root is the same
+/// DataError (naming the file) as from load_images; an unknown format the same ConfigError. For
+/// checking configs (e.g. a sweep's --dry-run) without loading the data.
+ImageShape probe_images(const std::string& root, const std::string& format, ImageSplit split);
 
 /// The class names of Fashion-MNIST, in label order.
 const std::vector<std::string>& fashion_mnist_classes();
@@ -78,3 +75,9 @@ class ImageDataset : public torch::data::datasets::Dataset<ImageDataset> {
 };
 
 }  // namespace modnet::data
+
+// The readers, after the types they use (each of them includes this header first, so either
+// order of inclusion declares everything).
+#include "modnet/data/cifar10_binary.h"
+#include "modnet/data/idx.h"
+#include "modnet/data/image_folder.h"

@@ -59,6 +59,14 @@ class Task {
 
 using TaskPtr = std::shared_ptr<Task>;
 
+/// A task's sizes, as models see them (input_dim(), output_dim(), module_count()), known from its
+/// options before its data are built (data::task_shape).
+struct TaskShape {
+  int64_t input_dim = 0;
+  int64_t output_dim = 0;
+  int64_t modules = 0;  // true modules k (0 = none)
+};
+
 /// x + σ·ε with ε ~ N(0, I): Gaussian input noise (robustness evaluation, optional at training).
 /// On the CPU the noise comes from its own generator seeded with `seed` (reproducible); on CUDA
 /// from the device's global generator. σ = 0 returns x itself.

@@ -16,6 +16,6 @@ InitRegistry& init_registry() {
   return *registry;
 }
 
-InitializerPtr build_initializer(const InitSpec& spec) { return init_registry().get(spec.type).build(spec.options); }
+InitializerPtr build_initializer(const InitSpec& spec) { return spec.build(); }
 
 }  // namespace modnet::init

@@ -1,7 +1,8 @@
 #pragma once
 // Initialisers run between building a model and training it (`init:` in a config). Built-in:
 // `kernel` (the paper's kernel-based initialisation of the module projections). Register your own
-// with init_registry().add_typed<Options>("name", "doc", factory).
+// with MODNET_REGISTER_INITIALIZER("name", Options, "what it does", factory), where
+// factory(const Options&) returns an InitializerPtr.
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,3 +48,6 @@ using InitSpec = TypedSpec<InitRegistry, &init_registry>;
 InitializerPtr build_initializer(const InitSpec& spec);
 
 }  // namespace modnet::init
+
+#define MODNET_REGISTER_INITIALIZER(name, Options, doc, ...) \
+  MODNET_REGISTER(::modnet::init::init_registry(), name, Options, doc, __VA_ARGS__)

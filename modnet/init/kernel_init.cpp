@@ -6,10 +6,11 @@
 #include "modnet/core/error.h"
 #include "modnet/core/log.h"
 #include "modnet/core/rng.h"
+#include "modnet/core/run_dir.h"
 #include "modnet/init/kernel_objective.h"
 #include "modnet/models/projected.h"
-#include "modnet/train/metrics.h"
-#include "modnet/train/progress.h"
+#include "modnet/core/csv.h"
+#include "modnet/core/progress.h"
 
 namespace modnet::init {
 
@@ -66,11 +67,11 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
   }
   if (mix.defined()) mix = mix.to(ctx.device);
 
-  std::unique_ptr<train::CsvLog> log;
+  std::unique_ptr<CsvLog> log;
   if (!ctx.out_dir.empty()) {
     std::vector<std::string> cols{"step", "objective_mean", "objective_min", "objective_max", "sigma2_mean", "seconds"};
     cols.insert(cols.end(), ctx.probe_columns.begin(), ctx.probe_columns.end());
-    log = std::make_unique<train::CsvLog>(ctx.out_dir + "/init.csv", cols);
+    log = std::make_unique<CsvLog>(RunDir{ctx.out_dir}.init_csv(), cols);
   }
 
   std::vector<int64_t> widths;
@@ -78,7 +79,7 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
   if (!widths.empty()) widths.pop_back();
 
   auto objective = [&](const torch::Tensor& x, const torch::Tensor& ymat, torch::Tensor* sigma2) {
-    auto z = x.matmul(u.permute({1, 0, 2}).reshape({D, K * b})).view({x.size(0), K, b}).transpose(0, 1);
+    auto z = models::project(x, u);
     torch::Tensor gram;
     if (o.kernel == "rbf") {
       gram = rbf_gram(z, o.bandwidth_scale, o.bandwidth == "fixed", o.bandwidth_grad, sigma2);
@@ -92,7 +93,7 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
     return min_norm_objective(gram, y.contiguous(), o.jitter);  // [K]
   };
 
-  train::Progress progress("kernel init", o.steps, 0, o.progress, 10.0);
+  Progress progress("kernel init", o.steps, 0, o.progress, 10.0);
   InitReport report;
   report.type = "kernel";
   auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
@@ -111,12 +112,12 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
     if (step == 0) report.objective_start = values.mean().item<double>();
     report.objective_end = values.mean().item<double>();
     if (log && (step % o.log_every == 0 || step == o.steps)) {
-      std::vector<std::string> row{std::to_string(step), train::number(values.mean().item<double>()),
-                                   train::number(values.min().item<double>()), train::number(values.max().item<double>()),
-                                   train::number(sigma2.defined() ? sigma2.mean().item<double>() : NAN),
-                                   train::number(seconds())};
+      std::vector<std::string> row{std::to_string(step), number(values.mean().item<double>()),
+                                   number(values.min().item<double>()), number(values.max().item<double>()),
+                                   number(sigma2.defined() ? sigma2.mean().item<double>() : NAN),
+                                   number(seconds())};
       if (ctx.probe)
-        for (double v : ctx.probe(u.detach())) row.push_back(train::number(v));
+        for (double v : ctx.probe(u.detach())) row.push_back(number(v));
       log->row(row);
     }
     if (step == o.steps) break;  // the last evaluation only measures

@@ -123,4 +123,10 @@ int64_t parameter_count(const torch::nn::Module& module) {
   return n;
 }
 
+std::vector<int64_t> WidthOptions::widths(int64_t in, int64_t out, std::optional<int64_t> budget) const {
+  if (hidden) return *hidden;
+  TORCH_CHECK(params, "WidthOptions: give hidden or params");
+  return std::vector<int64_t>(depth, mlp_width_for_parameters(in, depth, out, budget.value_or(*params)));
+}
+
 }  // namespace modnet::models

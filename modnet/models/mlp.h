@@ -1,10 +1,12 @@
 #pragma once
 // A fully connected network: in -> hidden[0] -> ... -> hidden[L-1] -> out, activation between.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <torch/torch.h>
 
+#include "modnet/core/config.h"
 #include "modnet/models/activation.h"
 
 namespace modnet::models {
@@ -39,6 +41,26 @@ int64_t mlp_parameter_count(int64_t in, const std::vector<int64_t>& hidden, int6
 /// The width w for which `depth` hidden layers of width w have the parameter count closest to
 /// `target` (at least 1).
 int64_t mlp_width_for_parameters(int64_t in, int64_t depth, int64_t out, int64_t target, bool bias = true);
+/// How a config gives an MLP's hidden widths: explicitly (`hidden`) or as "about `params`
+/// parameters" (`depth` layers of the width solved for it). Shared by the model types' options.
+struct WidthOptions {
+  std::optional<std::vector<int64_t>> hidden;
+  std::optional<int64_t> params;
+  int64_t depth = 2;
+
+  /// The keys, documented for `what` ("hidden layer" / "module MLP hidden layer").
+  template <class V>
+  void width_fields(V& v, const char* hidden_doc, const char* params_doc, const char* depth_doc) {
+    v("hidden", hidden, config::at_least(1), hidden_doc);
+    v("params", params, config::at_least(1), params_doc);
+    v("depth", depth, config::at_least(1), depth_doc);
+    v.only_one_of({"hidden", "params"}, true);
+  }
+  /// The widths for an MLP in → … → out: `hidden`, or `depth` layers of the width whose
+  /// parameter count is closest to `budget` (by default `params`).
+  std::vector<int64_t> widths(int64_t in, int64_t out, std::optional<int64_t> budget = {}) const;
+};
+
 /// Total number of elements of a module's parameters.
 int64_t parameter_count(const torch::nn::Module& module);
 

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "modnet/core/error.h"
-#include "modnet/data/task.h"
 #include "modnet/models/mlp.h"
 
 namespace modnet::models {
@@ -67,10 +66,7 @@ void ModularImpl::pretty_print(std::ostream& stream) const {
 torch::Tensor ModularImpl::project(const torch::Tensor& x) {
   TORCH_CHECK(x.dim() == 2 && x.size(1) == options.in_features(), "Modular: expected input [B, ",
               options.in_features(), "], got ", x.sizes());
-  const int64_t K = options.modules(), D = options.in_features(), b = options.module_dim();
-  // One GEMM for all modules: [B, D] x [D, K·b].
-  auto flat = projections_.permute({1, 0, 2}).reshape({D, K * b});
-  return x.matmul(flat).view({x.size(0), K, b}).transpose(0, 1);
+  return models::project(x, projections_);
 }
 
 torch::Tensor ModularImpl::module_outputs(const torch::Tensor& z) {
@@ -128,30 +124,32 @@ int64_t modular_parameter_count(int64_t in, int64_t out, int64_t modules, int64_
 std::vector<int64_t> modular_hidden(const ModularModelOptions& o, int64_t in, int64_t out) {
   if (o.hidden) return *o.hidden;
   TORCH_CHECK(o.params, "modular model: give model.hidden or model.params");
-  const int64_t projection_params = o.modules * in * o.module_dim;
-  const int64_t mlp_budget = (*o.params - projection_params) / (o.shared_weights ? 1 : o.modules);
+  const auto& m = o.module;
+  const int64_t projection_params = m.modules() * in * m.module_dim();
+  const int64_t mlp_budget = (*o.params - projection_params) / (m.shared_weights() ? 1 : m.modules());
   if (mlp_budget < 1)
-    throw ConfigError(fmt::format("model.params = {} is too small: the {} projections alone have {} parameters",
-                                  *o.params, o.modules, projection_params));
-  return std::vector<int64_t>(o.depth, mlp_width_for_parameters(o.module_dim, o.depth, out, mlp_budget));
+    throw config::OptionError("params",
+                              fmt::format("more than the {} parameters of the {} projections alone", projection_params,
+                                          m.modules()),
+                              std::to_string(*o.params));
+  return o.widths(m.module_dim(), out, mlp_budget);
 }
 
 Modular make_modular(const ModularModelOptions& options, const ModelContext& c) {
-  ModularModelOptions o = options;
-  if (o.modules == 0) {  // auto: twice the task's true module count
-    const int64_t k = c.task ? c.task->module_count() : 0;
-    if (k <= 0)
-      throw ConfigError("model.modules = 0 (auto, 2k) needs a task with a known module count; set model.modules");
-    o.modules = 2 * k;
+  ModularOptions m = options.module;
+  if (m.modules() == 0) {  // auto: twice the task's true module count
+    if (c.task_modules <= 0)
+      throw config::OptionError("modules", "a module count K >= 1 (0 = 2k needs a task with a known module count k)",
+                                "0");
+    m.modules(2 * c.task_modules);
   }
-  if (o.module_dim > c.input_dim)
-    throw ConfigError(fmt::format("model.module_dim = {} exceeds the task's input dimension {}", o.module_dim, c.input_dim));
-  return Modular(ModularOptions(c.input_dim, c.output_dim, o.modules, o.module_dim)
-                     .hidden(modular_hidden(o, c.input_dim, c.output_dim))
-                     .activation(o.activation)
-                     .shared_weights(o.shared_weights)
-                     .projection_init(o.projection_init)
-                     .projection_scale(o.projection_scale));
+  if (m.module_dim() > c.input_dim)
+    throw config::OptionError("module_dim", fmt::format("at most the task's input dimension {}", c.input_dim),
+                              std::to_string(m.module_dim()));
+  ModularModelOptions sized = options;
+  sized.module = m;
+  m.in_features(c.input_dim).out_features(c.output_dim).hidden(modular_hidden(sized, c.input_dim, c.output_dim));
+  return Modular(m);
 }
 
 }  // namespace modnet::models

@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "modnet/core/config.h"
+#include "modnet/models/mlp.h"
 #include "modnet/models/projected.h"
 #include "modnet/models/registry.h"
 
@@ -60,31 +61,22 @@ TORCH_MODULE(Modular);
 int64_t modular_parameter_count(int64_t in, int64_t out, int64_t modules, int64_t module_dim,
                                 const std::vector<int64_t>& hidden, bool shared_weights);
 
-/// Config options of the `modular` model type.
-struct ModularModelOptions {
-  int64_t modules = 4;      // K (may differ from the task's number of modules; 0 = 2k of the task)
-  int64_t module_dim = 2;   // b
-  std::optional<std::vector<int64_t>> hidden;  // module MLP widths, or ...
-  std::optional<int64_t> params;  // ... about this many parameters in all (module width solved)
-  int64_t depth = 2;        // module hidden layers when `params` is given
-  std::string activation = "relu";
-  bool shared_weights = false;
-  std::string projection_init = "orthonormal";
-  double projection_scale = 1.0;
+/// Config options of the `modular` model type: the module options (defaults as in
+/// ModularOptions; the sizes D and out come from the task) and how the module widths are given.
+struct ModularModelOptions : WidthOptions {
+  ModularOptions module{0, 0, 4, 2};  // D, out from the task; K (0 = 2k of the task), b
 
   template <class V>
   void fields(V& v) {
     using namespace config;
-    v("modules", modules, at_least(0), "number of modules K (0 = twice the task's module count k)");
-    v("module_dim", module_dim, at_least(1), "projection dimension b of each module");
-    v("hidden", hidden, at_least(1), "module MLP hidden widths");
-    v("params", params, at_least(1), "target total parameter count (module width solved)");
-    v("depth", depth, at_least(1), "module hidden layers when `params` is given");
-    v("activation", activation, one_of(activation_names()), "activation");
-    v("shared_weights", shared_weights, none(), "share one module MLP between all modules");
-    v("projection_init", projection_init, one_of({"orthonormal", "gaussian"}), "random init of Û");
-    v("projection_scale", projection_scale, greater_than(0), "scale of the random Û");
-    v.only_one_of({"hidden", "params"}, true);
+    v("modules", module.modules(), at_least(0), "number of modules K (0 = twice the task's module count k)");
+    v("module_dim", module.module_dim(), at_least(1), "projection dimension b of each module");
+    width_fields(v, "module MLP hidden widths", "target total parameter count (module width solved)",
+                 "module hidden layers when `params` is given");
+    v("activation", module.activation(), one_of(activation_names()), "activation");
+    v("shared_weights", module.shared_weights(), none(), "share one module MLP between all modules");
+    v("projection_init", module.projection_init(), one_of({"orthonormal", "gaussian"}), "random init of Û");
+    v("projection_scale", module.projection_scale(), greater_than(0), "scale of the random Û");
   }
 };
 

@@ -8,20 +8,16 @@
 
 namespace modnet::models {
 
-struct MonolithicOptions {
-  std::optional<std::vector<int64_t>> hidden;  // explicit hidden widths, or ...
-  std::optional<int64_t> params;  // ... about this many parameters (width solved, `depth` layers)
-  int64_t depth = 2;
-  std::string activation = "relu";
+/// Config options of the `monolithic` model type: widths given (`hidden`) or solved for about
+/// `params` parameters (`depth` layers), and the activation.
+struct MonolithicOptions : WidthOptions {
+  std::string activation = MLPOptions(1, 1).activation();
 
   template <class V>
   void fields(V& v) {
-    using namespace config;
-    v("hidden", hidden, at_least(1), "hidden layer widths");
-    v("params", params, at_least(1), "target parameter count (width solved for it)");
-    v("depth", depth, at_least(1), "hidden layers when `params` is given");
-    v("activation", activation, one_of(activation_names()), "activation");
-    v.only_one_of({"hidden", "params"}, true);
+    width_fields(v, "hidden layer widths", "target parameter count (width solved for it)",
+                 "hidden layers when `params` is given");
+    v("activation", activation, config::one_of(activation_names()), "activation");
   }
 };
 

@@ -25,6 +25,14 @@ class ProjectedModules {
   virtual Activation module_activation() const { return Activation::relu; }
 };
 
+/// Projected inputs z_j = Û_jᵀx of all K modules at once: x [B, D], projections [K, D, b] →
+/// [K, B, b], as one GEMM [B, D] × [D, K·b] (the model's forward pass, the kernel objective and
+/// the benchmark all project this way).
+inline torch::Tensor project(const torch::Tensor& x, const torch::Tensor& projections) {
+  const int64_t K = projections.size(0), D = projections.size(1), b = projections.size(2);
+  return x.matmul(projections.permute({1, 0, 2}).reshape({D, K * b})).view({x.size(0), K, b}).transpose(0, 1);
+}
+
 /// The model's ProjectedModules interface, or nullptr when it has none.
 inline ProjectedModules* as_projected(const torch::nn::AnyModule& model) {
   return model.is_empty() ? nullptr : dynamic_cast<ProjectedModules*>(model.ptr().get());

@@ -20,7 +20,7 @@ ModelRegistry& model_registry() {
 }
 
 torch::nn::AnyModule build_model(const ModelSpec& spec, const ModelContext& context) {
-  return model_registry().get(spec.type).build(spec.options, context);
+  return spec.build(context);
 }
 
 }  // namespace modnet::models

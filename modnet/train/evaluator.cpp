@@ -30,4 +30,26 @@ EvalResult evaluate(torch::nn::AnyModule& model, const data::Task& task, data::S
   return result;
 }
 
+std::vector<std::pair<double, EvalResult>> evaluate_under_noise(torch::nn::AnyModule& model, const data::Task& task,
+                                                                data::Split split, const torch::Device& device,
+                                                                const std::vector<double>& sigmas, uint64_t seed,
+                                                                int64_t batch_size) {
+  std::vector<std::pair<double, EvalResult>> out;
+  if (task.size(split) == 0) return out;
+  for (double sigma : sigmas)
+    out.emplace_back(sigma, evaluate(model, task, split, device, batch_size, sigma, derive_seed(seed, "noise")));
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> noise_summary(data::Split split,
+                                                          const std::vector<std::pair<double, EvalResult>>& results) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& [sigma, r] : results) {
+    const auto prefix = fmt::format("{}_noise{}_", data::to_string(split), sigma);
+    out.emplace_back(prefix + "loss", r.loss);
+    for (const auto& [metric, value] : r.metrics) out.emplace_back(prefix + metric, value);
+  }
+  return out;
+}
+
 }  // namespace modnet::train

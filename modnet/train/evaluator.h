@@ -2,6 +2,8 @@
 // Evaluation of a model on a whole split, in batches, without gradients.
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -21,5 +23,16 @@ struct EvalResult {
 EvalResult evaluate(torch::nn::AnyModule& model, const data::Task& task, data::Split split,
                     const torch::Device& device, int64_t batch_size = 4096, double input_noise = 0.0,
                     uint64_t noise_seed = 0);
+
+/// `split` evaluated under each input-noise σ in turn, the noise of every σ seeded from
+/// derive_seed(seed, "noise"); empty when the split is. Pairs of (σ, result).
+std::vector<std::pair<double, EvalResult>> evaluate_under_noise(torch::nn::AnyModule& model, const data::Task& task,
+                                                                data::Split split, const torch::Device& device,
+                                                                const std::vector<double>& sigmas, uint64_t seed,
+                                                                int64_t batch_size = 4096);
+/// Those results as summary entries "<split>_noise<σ>_loss" and "<split>_noise<σ>_<metric>" (σ as
+/// written by fmt's {}).
+std::vector<std::pair<std::string, double>> noise_summary(data::Split split,
+                                                          const std::vector<std::pair<double, EvalResult>>& results);
 
 }  // namespace modnet::train

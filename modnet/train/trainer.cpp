@@ -10,7 +10,8 @@
 #include "modnet/core/precision.h"
 #include "modnet/train/fused_adam.h"
 #include "modnet/core/rng.h"
-#include "modnet/train/progress.h"
+#include "modnet/core/run_dir.h"
+#include "modnet/core/progress.h"
 
 namespace modnet::train {
 
@@ -24,7 +25,6 @@ void install_interrupt_handler() {
   std::signal(SIGTERM, on_signal);
 }
 bool interrupted() { return g_interrupted.load(); }
-void clear_interrupt() { g_interrupted.store(false); }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, const std::vector<torch::Tensor>& params) {
   if (o.optimizer == "sgd")
@@ -68,11 +68,10 @@ Trainer::Trainer(TrainOptions options, torch::nn::AnyModule model, data::TaskPtr
 
 void Trainer::add_callback(std::function<void(const EvalPoint&)> callback) { callbacks_.push_back(std::move(callback)); }
 
-std::string Trainer::path(const std::string& name) const { return out_dir_ + "/" + name; }
 
 void Trainer::resume() {
   TORCH_CHECK(!out_dir_.empty(), "Trainer::resume: no output directory to resume from");
-  load_checkpoint(path("checkpoint.pt"), *model_.ptr(), *optimizer_, state_, best_weights_);
+  load_checkpoint(RunDir{out_dir_}.checkpoint(), *model_.ptr(), *optimizer_, state_, best_weights_);
   model_.ptr()->to(device_);
   resumed_ = true;
   log::info("resumed at step {} of {}", state_.step, total_steps_);
@@ -80,7 +79,7 @@ void Trainer::resume() {
 
 void Trainer::checkpoint() {
   if (out_dir_.empty()) return;
-  save_checkpoint(path("checkpoint.pt"), *model_.ptr(), *optimizer_, state_, best_weights_);
+  save_checkpoint(RunDir{out_dir_}.checkpoint(), *model_.ptr(), *optimizer_, state_, best_weights_);
 }
 
 void Trainer::evaluate_now(double lr, CsvLog* log) {
@@ -131,7 +130,7 @@ TrainResult Trainer::run(std::optional<int64_t> until_step) {
   const int64_t n = task_->size(data::Split::train);
   std::unique_ptr<CsvLog> log;
   if (!out_dir_.empty())
-    log = std::make_unique<CsvLog>(path("metrics.csv"), metric_columns(),
+    log = std::make_unique<CsvLog>(RunDir{out_dir_}.metrics(), metric_columns(),
                                    resumed_ ? std::optional<int64_t>(state_.step) : std::nullopt);
   if (options_.early_stopping.enabled && task_->size(data::Split::val) == 0)
     throw ConfigError("train.early_stopping.enabled needs a validation split (the task has n_val = 0)");
@@ -242,7 +241,7 @@ TrainResult Trainer::run(std::optional<int64_t> until_step) {
     if (task_->size(split) > 0)
       result.final[split] = evaluate(model_, *task_, split, device_, options_.eval_batch_size);
   if (!out_dir_.empty()) {
-    save_weights(path("model.pt"), *model_.ptr());
+    save_weights(RunDir{out_dir_}.model(), *model_.ptr());
     checkpoint();  // the finished state, so a finished run can be resumed (a no-op) or inspected
   }
   return result;

@@ -13,7 +13,7 @@
 #include "modnet/data/task.h"
 #include "modnet/train/checkpoint.h"
 #include "modnet/train/evaluator.h"
-#include "modnet/train/metrics.h"
+#include "modnet/core/csv.h"
 #include "modnet/train/options.h"
 
 namespace modnet::train {
@@ -44,7 +44,6 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& opti
 /// Sets by signal handler (SIGINT/SIGTERM) when installed; the trainer then checkpoints and stops.
 void install_interrupt_handler();
 bool interrupted();
-void clear_interrupt();
 
 class Trainer {
  public:
@@ -71,7 +70,6 @@ class Trainer {
  private:
   void evaluate_now(double lr, CsvLog* log);
   void checkpoint();
-  std::string path(const std::string& name) const;
 
   TrainOptions options_;
   torch::nn::AnyModule model_;

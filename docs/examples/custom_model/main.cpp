@@ -7,8 +7,9 @@
 #include <modnet/core/cli.h>
 #include <modnet/core/config.h>
 #include <modnet/models/modular.h>
+#include <modnet/models/projected.h>
 #include <modnet/models/registry.h>
-#include <modnet/train/experiment.h>
+#include <modnet/run/experiment.h>
 
 namespace {
 
@@ -36,7 +37,8 @@ class GatedImpl : public torch::nn::Cloneable<GatedImpl>, public modnet::models:
     gate_ = register_parameter("gate", torch::zeros({options_.modules}));
   }
   torch::Tensor forward(torch::Tensor x) {
-    auto outputs = modules_->module_outputs(modules_->project(x));  // [K, B, out]
+    auto z = modnet::models::project(x, modules_->projections());  // [K, B, b], as modules_->project(x)
+    auto outputs = modules_->module_outputs(z);                     // [K, B, out]
     auto weights = torch::softmax(gate_, 0).view({-1, 1, 1});
     return (weights * outputs).sum(0) * std::sqrt(double(options_.modules));
   }
@@ -52,9 +54,11 @@ class GatedImpl : public torch::nn::Cloneable<GatedImpl>, public modnet::models:
 };
 TORCH_MODULE(Gated);
 
-MODNET_REGISTER_MODEL("gated", GatedOptions, [](const GatedOptions& o, const modnet::models::ModelContext& c) {
-  return torch::nn::AnyModule(Gated(c.input_dim, c.output_dim, o));
-});
+// model: {type: gated, ...} in a config now builds this network (the factory comes last).
+MODNET_REGISTER_MODEL("gated", GatedOptions, "K modules mixed by a learned softmax gate",
+                      [](const GatedOptions& o, const modnet::models::ModelContext& c) {
+                        return torch::nn::AnyModule(Gated(c.input_dim, c.output_dim, o));
+                      });
 
 }  // namespace
 
@@ -63,8 +67,8 @@ int main(int argc, char** argv) {
     const auto args = modnet::cli::parse(argc, argv, "train_gated --config FILE [key=value ...] --out DIR",
                                          {{"--config", true, "experiment config", "FILE"},
                                           {"--out", true, "run directory", "DIR"}});
-    modnet::train::Experiment experiment(
-        modnet::train::load_experiment_config(args.require("--config"), args.overrides));
+    modnet::run::Experiment experiment(
+        modnet::run::load_experiment_config(args.require("--config"), args.overrides));
     experiment.run(args.require("--out"), modnet::RunDirMode::fresh);
     return 0;
   });

@@ -1,4 +1,4 @@
-#include "modnet/train/experiment.h"
+#include "modnet/run/experiment.h"
 
 #include <chrono>
 #include <filesystem>
@@ -6,20 +6,21 @@
 #include "modnet/analysis/similarity.h"
 #include "modnet/analysis/tsne.h"
 #include "modnet/analysis/plot.h"
+#include "modnet/core/csv.h"
 #include "modnet/core/device.h"
+#include "modnet/core/files.h"
+#include "modnet/core/json.h"
 #include "modnet/core/log.h"
 #include "modnet/core/rng.h"
 #include "modnet/models/mlp.h"
 #include "modnet/models/projected.h"
 
-namespace modnet::train {
+namespace modnet::run {
 
 ExperimentConfig parse_experiment_config(const config::Document& doc) { return config::read<ExperimentConfig>(doc); }
 
 ExperimentConfig load_experiment_config(const std::string& path, const std::vector<std::string>& overrides) {
-  auto doc = config::load_file(path);
-  for (const auto& o : overrides) config::apply_override(doc, o);
-  return parse_experiment_config(doc);
+  return config::load<ExperimentConfig>(path, overrides);
 }
 
 std::string config_reference() {
@@ -31,21 +32,6 @@ std::string config_reference() {
          "\n## Tasks (`task.type`)\n\n" + data::task_registry().document("task") +
          "## Models (`model.type`)\n\n" + models::model_registry().document("model") +
          "## Initialisers (`init.type`)\n\n" + init::init_registry().document("init");
-}
-
-std::vector<std::pair<std::string, double>> evaluate_under_noise(torch::nn::AnyModule& model, const data::Task& task,
-                                                                 data::Split split, const torch::Device& device,
-                                                                 const std::vector<double>& sigmas, uint64_t seed,
-                                                                 int64_t batch_size) {
-  std::vector<std::pair<std::string, double>> out;
-  if (task.size(split) == 0) return out;
-  for (double sigma : sigmas) {
-    const auto r = evaluate(model, task, split, device, batch_size, sigma, derive_seed(seed, "noise"));
-    const auto prefix = fmt::format("{}_noise{}_", data::to_string(split), sigma);
-    out.emplace_back(prefix + "loss", r.loss);
-    for (const auto& [metric, value] : r.metrics) out.emplace_back(prefix + metric, value);
-  }
-  return out;
 }
 
 namespace {
@@ -73,13 +59,21 @@ std::optional<double> slot_focus(models::ProjectedModules* projected, const data
 
 std::string experiment_config_yaml(const ExperimentConfig& config) { return config::to_yaml(config::write(config)); }
 
+void check_experiment(const ExperimentConfig& config) {
+  const auto shape = data::task_shape(config.task);
+  if (!shape) return;
+  // Built on the CPU from the global generator, as a run would (the weights are thrown away).
+  torch::NoGradGuard no_grad;
+  models::build_model(config.model, models::ModelContext{shape->input_dim, shape->output_dim, shape->modules});
+}
+
 Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), device_(resolve_device(config_.device)) {
   log::set_level(log::parse_level(config_.log_level));
   if (!apply_thread_policy(config_.threads, config_.blas_threads))
     log::warn("blas_threads = {} ignored: the BLAS in use ({}) is not OpenBLAS", config_.blas_threads, blas_library());
   const auto seed = static_cast<uint64_t>(config_.seed);
   task_ = data::build_task(config_.task, seed);
-  models::ModelContext context{task_->input_dim(), task_->output_dim(), task_.get()};
+  models::ModelContext context{task_->input_dim(), task_->output_dim(), task_->module_count()};
   seed_global(derive_seed(seed, "model"));
   model_ = models::build_model(config_.model, context);
   model_.ptr()->to(device_);
@@ -87,16 +81,17 @@ Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), de
 
 int64_t Experiment::parameter_count() const { return models::parameter_count(*model_.ptr()); }
 
-TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, std::optional<int64_t> until_step) {
+train::TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, std::optional<int64_t> until_step) {
   const auto wall0 = std::chrono::steady_clock::now();
   prepare_run_dir(out_dir, mode);
+  const RunDir run_dir{out_dir};
   const std::string config_yaml = experiment_config_yaml(config_);
   if (mode == RunDirMode::resume) {
-    const std::string saved = read_file(out_dir + "/config.yaml");
+    const std::string saved = read_file(run_dir.config());
     if (saved != config_yaml)
       throw Error(fmt::format("cannot resume '{}': its config.yaml differs from the config being run", out_dir));
   } else {
-    write_file_atomic(out_dir + "/config.yaml", config_yaml);
+    write_file_atomic(run_dir.config(), config_yaml);
   }
   log::info("run {}: task {} (D={}, out={}, n_train={}), model {} with {} parameters, device {}", out_dir,
             config_.task.type, task_->input_dim(), task_->output_dim(), task_->size(data::Split::train),
@@ -119,8 +114,8 @@ TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, std::op
   // The initialiser runs once, before the first step; its report is kept for resumed runs.
   Json init_summary;
   if (mode == RunDirMode::resume) {
-    if (file_exists(out_dir + "/init.json")) {
-      const auto saved = YAML::LoadFile(out_dir + "/init.json");
+    if (file_exists(run_dir.init_json())) {
+      const auto saved = YAML::LoadFile(run_dir.init_json());
       for (auto it = saved.begin(); it != saved.end(); ++it) {
         const auto key = it->first.as<std::string>();
         if (key == "init_type") init_summary.set(key, it->second.as<std::string>());
@@ -151,15 +146,15 @@ TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, std::op
         .set("init_objective_start", report.objective_start)
         .set("init_objective_end", report.objective_end);
     if (const auto focus = slot_focus(projected, *task_)) init_summary.set("init_slot_focus", *focus);
-    write_file_atomic(out_dir + "/init.json", init_summary.dump());
+    write_file_atomic(run_dir.init_json(), init_summary.dump());
   }
 
-  Trainer trainer(config_.train, model_, task_, device_, derive_seed(seed, "train"), out_dir);
+  train::Trainer trainer(config_.train, model_, task_, device_, derive_seed(seed, "train"), out_dir);
   if (mode == RunDirMode::resume) trainer.resume();
   if (tracker) {
     // On resume keep the rows up to the checkpoint; otherwise start with the state after init.
     similarity_log = std::make_unique<CsvLog>(
-        out_dir + "/similarity.csv",
+        run_dir.similarity(),
         std::vector<std::string>{"step", "similarity", "chance", "ridge_coverage", "ridge_chance"},
         mode == RunDirMode::resume ? std::optional<int64_t>(trainer.step()) : std::nullopt);
     if (mode != RunDirMode::resume) {
@@ -168,7 +163,7 @@ TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, std::op
     }
   }
   if (tracker)
-    trainer.add_callback([&](const EvalPoint& p) {
+    trainer.add_callback([&](const train::EvalPoint& p) {
       const auto r = measure();
       similarity_log->row({std::to_string(p.step), number(r.score), number(r.chance), number(r.ridge_coverage),
                            number(r.ridge_chance)});
@@ -214,17 +209,18 @@ TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, std::op
       csv += "\n" + std::to_string(j);
       for (int64_t s = 0; s < energy.size(1); ++s) csv += "," + number(energy[j][s].item<double>());
     }
-    write_file_atomic(out_dir + "/slot_energy.csv", csv + "\n");
+    write_file_atomic(run_dir.slot_energy(), csv + "\n");
   }
   for (auto split : {data::Split::test, data::Split::ood})
-    for (const auto& [key, value] : evaluate_under_noise(model_, *task_, split, device_, config_.analysis.noise,
-                                                         derive_seed(seed, "eval"), config_.train.eval_batch_size))
+    for (const auto& [key, value] :
+         train::noise_summary(split, train::evaluate_under_noise(model_, *task_, split, device_, config_.analysis.noise,
+                                                                 derive_seed(seed, "eval"), config_.train.eval_batch_size)))
       summary.set(key, value);
   for (const auto& [split, r] : result.final) {
     summary.set(data::to_string(split) + "_loss", r.loss);
     for (const auto& [metric, value] : r.metrics) summary.set(data::to_string(split) + "_" + metric, value);
   }
-  write_file_atomic(out_dir + "/summary.json", summary.dump());
+  write_file_atomic(run_dir.summary(), summary.dump());
   std::string line = fmt::format("done: {} steps in {:.1f}s", result.steps, result.seconds);
   for (const auto& [split, r] : result.final) line += fmt::format(", {} loss {:.4g}", data::to_string(split), r.loss);
   log::info("{}", line);
@@ -249,7 +245,7 @@ void Experiment::write_tsne(const std::string& out_dir) {
   options.perplexity = config_.analysis.tsne_perplexity;
   options.seed = derive_seed(static_cast<uint64_t>(config_.seed), "tsne");
   const auto coords = analysis::tsne(analysis::projector_features(all), options);
-  analysis::write_tsne_csv(out_dir + "/tsne.csv", coords, labels);
+  analysis::write_tsne_csv(RunDir{out_dir}.tsne_csv(), coords, labels);
   std::vector<analysis::Series> series(2);
   series[0].title = "learned modules";
   series[1].title = "true modules";
@@ -262,14 +258,14 @@ void Experiment::write_tsne(const std::string& out_dir) {
   analysis::Panel panel;
   panel.title = fmt::format("t-SNE of module projections ({})", config_.model.type + (config_.init ? " + " + config_.init->type + " init" : ""));
   panel.series = series;
-  analysis::write_png(out_dir + "/tsne.png", {panel});
+  analysis::write_png(RunDir{out_dir}.tsne_png(), {panel});
 }
 
 Experiment Experiment::from_run(const std::string& run_dir) {
-  Experiment e(load_experiment_config(run_dir + "/config.yaml"));
-  load_weights(run_dir + "/model.pt", *e.model_.ptr());
+  Experiment e(load_experiment_config(RunDir{run_dir}.config()));
+  train::load_weights(RunDir{run_dir}.model(), *e.model_.ptr());
   e.model_.ptr()->to(e.device_);
   return e;
 }
 
-}  // namespace modnet::train
+}  // namespace modnet::run

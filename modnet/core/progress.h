@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-namespace modnet::train {
+namespace modnet {
 
 class Progress {
  public:
@@ -26,4 +26,4 @@ class Progress {
   std::chrono::steady_clock::time_point t0_, last_;
 };
 
-}  // namespace modnet::train
+}  // namespace modnet

@@ -1,33 +1,15 @@
 #pragma once
-// Metric sinks: append-only CSV logs (metrics.csv, init.csv, similarity.csv) and small JSON
-// documents (summary.json). Both are plain text so that any tool reads them.
+// Small JSON documents (summary.json, init.json, bench results): an ordered object of numbers,
+// strings, booleans and nested objects, written with shortest round-trip numbers.
 #include <cstdint>
-#include <fstream>
-#include <map>
-#include <optional>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
 
-namespace modnet::train {
+#include "modnet/core/csv.h"  // number()
 
-/// A CSV file with a fixed header whose first column is the step. Opening with `resume_step`
-/// keeps the rows of steps <= resume_step (rewritten atomically) and appends after them, so a
-/// resumed run's log equals an uninterrupted one.
-class CsvLog {
- public:
-  CsvLog(const std::string& path, std::vector<std::string> columns, std::optional<int64_t> resume_step = {});
-  void row(const std::vector<std::string>& values);
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  std::vector<std::string> columns_;
-  std::ofstream out_;
-};
-
-/// Formats a number for CSV/JSON: shortest round-trip text, "nan"/"inf" made JSON-safe by callers.
-std::string number(double v);
+namespace modnet {
 
 /// An ordered JSON object of numbers, strings, booleans and nested objects.
 class Json {
@@ -50,4 +32,4 @@ class Json {
   std::vector<std::pair<std::string, std::shared_ptr<Value>>> items_;
 };
 
-}  // namespace modnet::train
+}  // namespace modnet

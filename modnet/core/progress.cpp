@@ -1,4 +1,4 @@
-#include "modnet/train/progress.h"
+#include "modnet/core/progress.h"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 
 #include "modnet/core/log.h"
 
-namespace modnet::train {
+namespace modnet {
 
 Progress::Progress(std::string label, int64_t total, int64_t start, bool enabled, double log_interval_s)
     : label_(std::move(label)),
@@ -68,4 +68,4 @@ void Progress::finish() {
   }
 }
 
-}  // namespace modnet::train
+}  // namespace modnet

@@ -13,7 +13,7 @@ forward): forward = 2*B*D*K*b + K*2*B*(4*64 + 64*64 + 64*1).
 Run it beside modnet-bench, with the same thread count, on an otherwise idle machine:
 
     build/bin/modnet-bench --workloads sine-modular --threads 2 --json cpp.json
-    /usr/bin/python3 modnet/bench/pytorch_sine_modular.py --threads 2 --json py.json
+    /usr/bin/python3 scripts/bench_pytorch.py --threads 2 --json py.json
 
 (Debian's /usr/bin/python3 with python3-torch; its torch uses the same system BLAS as the
 C++ build.) Compare "samples/s" of the two; the C++ side also reports the per-module loop.

@@ -1,54 +1,10 @@
-#include "modnet/train/metrics.h"
+#include "modnet/core/json.h"
 
 #include <cmath>
-#include <memory>
-#include <sstream>
 
 #include <fmt/format.h>
 
-#include "modnet/core/error.h"
-#include "modnet/core/files.h"
-
-namespace modnet::train {
-
-CsvLog::CsvLog(const std::string& path, std::vector<std::string> columns, std::optional<int64_t> resume_step)
-    : path_(path), columns_(std::move(columns)) {
-  std::string header;
-  for (size_t i = 0; i < columns_.size(); ++i) header += (i ? "," : "") + columns_[i];
-  std::string kept = header + "\n";
-  if (resume_step && file_exists(path)) {
-    std::istringstream in(read_file(path));
-    std::string line;
-    std::getline(in, line);  // old header
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      const auto comma = line.find(',');
-      try {
-        if (std::stoll(line.substr(0, comma)) <= *resume_step) kept += line + "\n";
-      } catch (const std::exception&) {
-        throw DataError(fmt::format("'{}': malformed row '{}' (expected a step in the first column)", path, line));
-      }
-    }
-  }
-  write_file_atomic(path, kept);
-  out_.open(path, std::ios::app);
-  if (!out_) throw Error(fmt::format("cannot append to '{}'", path));
-}
-
-void CsvLog::row(const std::vector<std::string>& values) {
-  if (values.size() != columns_.size())
-    throw Error(fmt::format("'{}': a row has {} values for {} columns", path_, values.size(), columns_.size()));
-  std::string line;
-  for (size_t i = 0; i < values.size(); ++i) line += (i ? "," : "") + values[i];
-  out_ << line << '\n';
-  out_.flush();
-}
-
-std::string number(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return fmt::format("{}", v);
-}
+namespace modnet {
 
 Json& Json::set(const std::string& key, double v) {
   items_.emplace_back(key, std::make_shared<Value>(v));
@@ -118,4 +74,4 @@ std::string Json::dump_at(int indent, int depth) const {
   return out + std::string(size_t(indent * depth), ' ') + "}";
 }
 
-}  // namespace modnet::train
+}  // namespace modnet

@@ -44,7 +44,7 @@
 
 #include "modnet/core/config.h"
 
-namespace modnet::train {
+namespace modnet::run {
 
 /// A generated axis: `{logspace: [lo, hi], num: N}` or `{linspace: [lo, hi], num: N}`, rounded to
 /// integers (duplicates after rounding dropped) with `integer: true`.
@@ -169,4 +169,4 @@ std::string default_train_bin();
 /// to the running ones (a second signal kills them) and return a resumable state.
 void install_sweep_signal_handlers();
 
-}  // namespace modnet::train
+}  // namespace modnet::run

@@ -1,65 +1,37 @@
 // The sweep runner: every point as a modnet-train child process, N at a time, with results.csv,
 // resume and signal handling (the grid itself is read and expanded in sweep.cpp).
-#include "modnet/train/sweep.h"
+#include "modnet/run/sweep.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <cstring>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
+#include <memory>
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
-#include "modnet/analysis/report.h"
+#include "modnet/core/cli.h"
+#include "modnet/core/csv.h"
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
 #include "modnet/core/log.h"
-#include "modnet/train/experiment.h"
-#include "modnet/train/metrics.h"
-#include "modnet/train/progress.h"
-
-extern char** environ;
+#include "modnet/core/progress.h"
+#include "modnet/core/run_dir.h"
+#include "modnet/run/experiment.h"
+#include "modnet/run/process.h"
+#include "modnet/run/sweep_dir.h"
 
 namespace fs = std::filesystem;
 
-namespace modnet::train {
-
-namespace {
-
-std::string csv_cell(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == ',') out += ';';
-    else if (c == '\n' || c == '\r' || c == '\t') out += ' ';
-    else out += c;
-  }
-  return out;
-}
-
-// ---- signals
-
-std::atomic<int> g_signals{0};
-std::atomic<int> g_last_signal{0};
-void on_sweep_signal(int sig) {
-  g_last_signal.store(sig);
-  g_signals.fetch_add(1);
-}
-
-}  // namespace
+namespace modnet::run {
 
 std::string status_name(PointStatus status) {
   switch (status) {
@@ -69,15 +41,7 @@ std::string status_name(PointStatus status) {
   }
 }
 
-void install_sweep_signal_handlers() {
-  struct sigaction sa;
-  std::memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_sweep_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: a sleep is cut short
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
+void install_sweep_signal_handlers() { install_signal_counter(); }
 
 // ---- running
 
@@ -94,78 +58,17 @@ struct PointState {
   bool resumed = false;
 };
 
-std::vector<std::pair<std::string, std::string>> read_summary(const std::string& path) {
-  const YAML::Node s = YAML::LoadFile(path);
-  std::vector<std::pair<std::string, std::string>> out;
-  if (!s.IsMap()) throw DataError(fmt::format("'{}': expected a JSON object", path));
-  for (auto it = s.begin(); it != s.end(); ++it) {
-    if (it->second.IsScalar()) out.emplace_back(it->first.as<std::string>(), it->second.Scalar());
-    else if (it->second.IsNull()) out.emplace_back(it->first.as<std::string>(), "nan");  // a non-finite number
-  }
-  return out;
-}
-
-/// The last line that looks like an error in `log` after `offset` (else its last line).
-std::string last_error_line(const std::string& log, std::streamoff offset) {
-  std::string text;
-  try {
-    text = read_file(log);
-  } catch (const std::exception&) {
-    return "";
-  }
-  if (offset > 0 && size_t(offset) <= text.size()) text = text.substr(size_t(offset));
-  std::string last, last_error;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (line.empty()) continue;
-    // A progress bar's carriage returns: keep the text after the last one.
-    if (auto cr = line.rfind('\r'); cr != std::string::npos) line = line.substr(cr + 1);
-    last = line;
-    std::string lower = line;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (lower.find("error") != std::string::npos || lower.find("terminate called") != std::string::npos ||
-        lower.find("what():") != std::string::npos)
-      last_error = line;
-  }
-  return last_error.empty() ? last : last_error;
-}
-
-std::string describe_exit(int status) {
-  if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status))
-    return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
-  return "stopped";
-}
-
-std::string shell_quote(const std::string& s) {
-  bool plain = !s.empty();
-  for (char c : s)
-    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || std::strchr("-_./=,:+@%", c) != nullptr);
-  if (plain) return s;
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 class Runner {
  public:
   Runner(Sweep& sweep, const SweepRunOptions& options)
       : sweep_(sweep), options_(options), state_(sweep.points.size()) {}
-  ~Runner() {
-    if (lock_fd_ >= 0) ::close(lock_fd_);
-  }
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
 
   SweepResult run();
 
  private:
-  std::string run_dir(const SweepPoint& p) const { return options_.out_dir + "/runs/" + p.name; }
+  std::string run_dir(const SweepPoint& p) const { return SweepDir{options_.out_dir}.run(p.name); }
   void prepare_out_dir();
   void load_state();
   void write_results() const;
@@ -184,69 +87,19 @@ class Runner {
   std::vector<std::string> env_;
   int64_t skipped_ = 0, to_run_ = 0, finished_now_ = 0;
   bool stopping_ = false;
-  int lock_fd_ = -1;
-  int signals_at_start_ = g_signals.load();
+  std::unique_ptr<FileLock> lock_;
+  int signals_at_start_ = signal_count();
   std::chrono::steady_clock::time_point t0_;
 };
 
-void Runner::prepare_out_dir() {
-  const fs::path dir(options_.out_dir);
-  const fs::path saved = dir / "sweep.yaml";
-  const YAML::Node now = sweep_yaml(sweep_);
-  if (fs::exists(dir) && !fs::is_directory(dir))
-    throw Error(fmt::format("--out '{}' exists and is not a directory", options_.out_dir));
-  const bool holds_something = fs::exists(dir) && std::any_of(fs::directory_iterator(dir), fs::directory_iterator(),
-                                                                [](const fs::directory_entry& e) {
-                                                                  return e.path().filename() != "sweep.lock";
-                                                                });
-  if (holds_something) {
-    if (options_.force) {
-      // Emptied below, once the lock is held.
-    } else if (!fs::exists(saved)) {
-      throw Error(fmt::format("--out '{}' exists and holds no sweep (no sweep.yaml); choose another directory or pass "
-                              "--force to empty it", options_.out_dir));
-    } else {
-      YAML::Node before;
-      try {
-        before = YAML::LoadFile(saved.string());
-      } catch (const YAML::Exception& e) {
-        throw DataError(fmt::format("'{}': not valid YAML: {}", saved.string(), e.what()));
-      }
-      if (!same_sweep(before, now))
-        throw Error(fmt::format("'{}' holds a different sweep (see {}); re-run the same sweep to resume it, or pass "
-                                "--force to empty the directory, or choose another --out",
-                                options_.out_dir, saved.string()));
-    }
-  }
-  if (options_.dry_run) return;
-  // One modnet-sweep at a time per directory (the lock goes with the process, even when killed).
-  fs::create_directories(dir);
-  lock_fd_ = ::open((dir / "sweep.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd_ < 0)
-    throw Error(fmt::format("cannot create '{}': {}", (dir / "sweep.lock").string(), std::strerror(errno)));
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
-    throw Error(fmt::format("'{}' is in use by another modnet-sweep (it holds {}); wait for it or stop it first",
-                            options_.out_dir, (dir / "sweep.lock").string()));
-  if (holds_something && options_.force) {
-    log::warn("--force: emptying {}", options_.out_dir);
-    for (const auto& entry : fs::directory_iterator(dir))
-      if (entry.path().filename() != "sweep.lock") fs::remove_all(entry.path());
-  }
-  fs::create_directories(dir / "runs");
-  write_file_atomic(
-      saved.string(),
-      fmt::format("# Written by modnet-sweep from {}; re-running into this directory resumes the "
-                  "sweep and requires the same sweep.\n",
-                  sweep_.file.empty() ? "<sweep>" : fs::absolute(sweep_.file).lexically_normal().string()) +
-          config::to_yaml(now));
-}
+void Runner::prepare_out_dir() { lock_ = prepare_sweep_dir(sweep_, options_); }
 
 void Runner::load_state() {
   const bool force_emptied = options_.force;  // (a dry run shows what --force would run)
-  const std::string results = options_.out_dir + "/results.csv";
+  const std::string results = SweepDir{options_.out_dir}.results();
   if (!force_emptied && file_exists(results)) {
     try {
-      const auto table = analysis::read_csv(results);
+      const auto table = read_csv(results);
       const auto ip = std::find(table.header.begin(), table.header.end(), "point") - table.header.begin();
       const auto is = std::find(table.header.begin(), table.header.end(), "status") - table.header.begin();
       if (size_t(ip) < table.header.size() && size_t(is) < table.header.size())
@@ -259,12 +112,12 @@ void Runner::load_state() {
   for (size_t i = 0; i < sweep_.points.size(); ++i) {
     const auto& p = sweep_.points[i];
     auto& s = state_[i];
-    s.log = run_dir(p) + ".log";
+    s.log = SweepDir{options_.out_dir}.log(p.name);
     const std::string dir = run_dir(p);
-    if (force_emptied || !file_exists(dir + "/summary.json")) continue;
+    if (force_emptied || !file_exists(RunDir{dir}.summary())) continue;
     std::string saved;
     try {
-      saved = read_file(dir + "/config.yaml");
+      saved = read_file(RunDir{dir}.config());
     } catch (const std::exception&) {
     }
     if (saved != p.resolved) {
@@ -272,7 +125,7 @@ void Runner::load_state() {
       continue;
     }
     try {
-      s.summary = read_summary(dir + "/summary.json");
+      s.summary = read_summary(RunDir{dir}.summary());
       s.status = PointStatus::done;
       ++skipped_;
     } catch (const std::exception& e) {
@@ -318,7 +171,7 @@ void Runner::write_results() const {
     for (auto& cell : row) cell = csv_cell(cell);
     out += fmt::to_string(fmt::join(row, ",")) + "\n";
   }
-  write_file_atomic(options_.out_dir + "/results.csv", out);
+  write_file_atomic(SweepDir{options_.out_dir}.results(), out);
 }
 
 std::vector<std::string> Runner::command(size_t i, bool resume) const {
@@ -337,16 +190,16 @@ void Runner::launch(size_t i) {
   // An interrupted point continues from its checkpoint when its config is unchanged; a failed
   // one starts over.
   bool resume = false;
-  if (previous_status_[p.name] != "failed" && file_exists(dir + "/checkpoint.pt") &&
-      file_exists(dir + "/config.yaml")) {
+  if (previous_status_[p.name] != "failed" && file_exists(RunDir{dir}.checkpoint()) &&
+      file_exists(RunDir{dir}.config())) {
     try {
-      resume = read_file(dir + "/config.yaml") == p.resolved;
+      resume = read_file(RunDir{dir}.config()) == p.resolved;
     } catch (const std::exception&) {
     }
   }
   const auto argv_s = command(i, resume);
   std::string cmdline;
-  for (const auto& a : argv_s) cmdline += (cmdline.empty() ? "" : " ") + shell_quote(a);
+  for (const auto& a : argv_s) cmdline += (cmdline.empty() ? "" : " ") + cli::shell_quote(a);
   {
     std::time_t now = std::time(nullptr);
     char when[64];
@@ -360,33 +213,9 @@ void Runner::launch(size_t i) {
     if (!out) throw Error(fmt::format("cannot write the log '{}'", s.log));
     s.log_offset = out.tellp();
   }
-  std::vector<char*> argv;
-  for (const auto& a : argv_s) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const auto& e : env_) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  const std::string exec_error = fmt::format("modnet-sweep: error: cannot run {}\n", options_.train_bin);
-
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw Error(fmt::format("fork failed: {}", std::strerror(errno)));
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec. If the sweep dies, the point is told to
-    // checkpoint and stop (as on SIGTERM) rather than run on unattended.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(1);
-    const int fd = ::open(s.log.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-    }
-    if (null >= 0) ::dup2(null, STDIN_FILENO);
-    ::execve(argv[0], argv.data(), envp.data());
-    (void)!::write(STDERR_FILENO, exec_error.data(), exec_error.size());
-    ::_exit(127);
-  }
+  // If the sweep dies, the point is told to checkpoint and stop (as on SIGTERM).
+  const pid_t pid =
+      spawn(argv_s, env_, s.log, fmt::format("modnet-sweep: error: cannot run {}\n", options_.train_bin));
   s.pid = pid;
   s.status = PointStatus::running;
   s.resumed = resume;
@@ -399,8 +228,8 @@ void Runner::finished(size_t i, int status) {
   const auto& p = sweep_.points[i];
   auto& s = state_[i];
   s.pid = -1;
-  const std::string summary = run_dir(p) + "/summary.json";
-  const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  const std::string summary = RunDir{run_dir(p)}.summary();
+  const bool ok = exited_ok(status);
   if (ok && file_exists(summary)) {
     try {
       s.summary = read_summary(summary);
@@ -409,7 +238,7 @@ void Runner::finished(size_t i, int status) {
       s.status = PointStatus::failed;
       s.error = fmt::format("unreadable summary.json: {}", e.what());
     }
-  } else if (stopping_ || g_signals.load() > signals_at_start_) {
+  } else if (stopping_ || signal_count() > signals_at_start_) {
     // Stopped by the sweep's signal: left to resume.
     s.status = PointStatus::pending;
     s.error = "interrupted (" + describe_exit(status) + ")";
@@ -455,22 +284,22 @@ void Runner::report(size_t i) {
 
 void Runner::run_points(const std::vector<size_t>& queue, std::vector<size_t>& running) {
   size_t next = 0;
-  int handled_signals = g_signals.load();
+  int handled_signals = signal_count();
   int seen_signals = handled_signals;
   bool killed = false;
   while (true) {
-    const int signals = g_signals.load();
+    const int signals = signal_count();
     if (signals > seen_signals) {
-      const int sig = g_last_signal.load();
+      const int sig = last_signal();
       if (!stopping_) {
         stopping_ = true;
         log::warn("{}: stopping; {} running point(s) are told to checkpoint and stop (signal again to kill them)",
-                  strsignal(sig), running.size());
-        for (auto i : running) ::kill(state_[i].pid, sig);
+                  signal_name(sig), running.size());
+        for (auto i : running) send_signal(state_[i].pid, sig);
       } else if (!killed && signals - handled_signals >= 2) {
         killed = true;
-        log::warn("{} again: killing {} running point(s)", strsignal(sig), running.size());
-        for (auto i : running) ::kill(state_[i].pid, SIGKILL);
+        log::warn("{} again: killing {} running point(s)", signal_name(sig), running.size());
+        for (auto i : running) send_signal(state_[i].pid, SIGKILL);
       }
       seen_signals = signals;
     }
@@ -484,11 +313,9 @@ void Runner::run_points(const std::vector<size_t>& queue, std::vector<size_t>& r
     bool any = false;
     for (size_t r = 0; r < running.size();) {
       const size_t i = running[r];
-      int status = 0;
-      const pid_t w = ::waitpid(state_[i].pid, &status, WNOHANG);
-      if (w == state_[i].pid) {
+      if (const auto status = poll_exit(state_[i].pid)) {
         running.erase(running.begin() + long(r));
-        finished(i, status);
+        finished(i, *status);
         write_results();
         any = true;
       } else {
@@ -527,7 +354,7 @@ SweepResult Runner::run() {
     for (size_t i = 0; i < sweep_.points.size(); ++i) {
       const auto& p = sweep_.points[i];
       std::string cmd;
-      for (const auto& a : command(i, false)) cmd += (cmd.empty() ? "" : " ") + shell_quote(a);
+      for (const auto& a : command(i, false)) cmd += (cmd.empty() ? "" : " ") + cli::shell_quote(a);
       out += fmt::format("{:>5} {:<7} {}\n      {}\n", i + 1, status_name(state_[i].status), p.name, cmd);
     }
     std::fputs(out.c_str(), stdout);
@@ -536,11 +363,11 @@ SweepResult Runner::run() {
     return result;
   }
 
-  if (::access(options_.train_bin.c_str(), X_OK) != 0)
+  if (!is_executable(options_.train_bin))
     throw Error(fmt::format("--train-bin '{}' is not an executable file", options_.train_bin));
 
   // Children share the cores: unless told otherwise, each gets cores/jobs threads.
-  for (char** e = environ; *e; ++e) env_.emplace_back(*e);
+  env_ = environment();
   if (options_.jobs > 1) {
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     const auto threads = std::to_string(std::max<int64_t>(1, int64_t(cores) / options_.jobs));
@@ -557,10 +384,9 @@ SweepResult Runner::run() {
     run_points(queue, running);
   } catch (...) {
     // Never leave children behind: stop the running points (they checkpoint), then report.
-    for (auto i : running) ::kill(state_[i].pid, SIGTERM);
+    for (auto i : running) send_signal(state_[i].pid, SIGTERM);
     for (auto i : running) {
-      int status = 0;
-      ::waitpid(state_[i].pid, &status, 0);
+      wait_exit(state_[i].pid);
       state_[i].status = PointStatus::pending;
     }
     try {
@@ -585,7 +411,7 @@ SweepResult Runner::run() {
             result.done, result.skipped, result.failed, result.pending, Progress::format_duration(elapsed),
             options_.out_dir);
   for (const auto& [name, error] : result.failures)
-    log::error("failed: {} ({}.log): {}", name, options_.out_dir + "/runs/" + name, error);
+    log::error("failed: {} ({}): {}", name, SweepDir{options_.out_dir}.log(name), error);
   if (result.interrupted)
     log::warn("interrupted; run the same command again to resume (finished points are kept)");
   else if (result.failed > 0)
@@ -611,4 +437,4 @@ SweepResult run_sweep(Sweep& sweep, const SweepRunOptions& options) {
   return runner.run();
 }
 
-}  // namespace modnet::train
+}  // namespace modnet::run

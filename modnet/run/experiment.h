@@ -9,14 +9,14 @@
 #include <torch/torch.h>
 
 #include "modnet/core/config.h"
-#include "modnet/core/files.h"
+#include "modnet/core/run_dir.h"
 #include "modnet/data/registry.h"
 #include "modnet/init/initializer.h"
 #include "modnet/models/registry.h"
 #include "modnet/train/options.h"
 #include "modnet/train/trainer.h"
 
-namespace modnet::train {
+namespace modnet::run {
 
 /// Analyses run beside training (`analysis:` in a config).
 struct AnalysisOptions {
@@ -47,7 +47,7 @@ struct ExperimentConfig {
   data::TaskSpec task;
   models::ModelSpec model;
   std::optional<init::InitSpec> init;
-  TrainOptions train;
+  train::TrainOptions train;
   AnalysisOptions analysis;
 
   template <class V>
@@ -68,13 +68,6 @@ struct ExperimentConfig {
   }
 };
 
-/// Evaluates `split` under each input-noise σ (seeded from `seed`), as summary entries
-/// "<split>_noise<σ>_loss" and "<split>_noise<σ>_<metric>" (σ as written by fmt's {}).
-std::vector<std::pair<std::string, double>> evaluate_under_noise(torch::nn::AnyModule& model, const data::Task& task,
-                                                                 data::Split split, const torch::Device& device,
-                                                                 const std::vector<double>& sigmas, uint64_t seed,
-                                                                 int64_t batch_size = 4096);
-
 /// Markdown reference of every config key (top level, and each registered task, model and
 /// initialiser type) - docs/configuration.md.
 std::string config_reference();
@@ -84,6 +77,11 @@ ExperimentConfig load_experiment_config(const std::string& path, const std::vect
 ExperimentConfig parse_experiment_config(const config::Document& doc);
 /// The resolved config as YAML text (every default filled in).
 std::string experiment_config_yaml(const ExperimentConfig& config);
+/// The checks across sections that a run makes when it builds its task and model - e.g. a
+/// `model.module_dim` larger than the task's input - without building the task's data (the
+/// task's sizes come from data::task_shape; nothing is checked for a task type without one).
+/// ConfigError naming the key and where it was set.
+void check_experiment(const ExperimentConfig& config);
 
 class Experiment {
  public:
@@ -99,7 +97,7 @@ class Experiment {
   /// Trains into `out_dir` (prepared according to `mode`; resume continues from its checkpoint).
   /// Writes config.yaml first and summary.json at the end. `until_step` stops early (checkpointed),
   /// e.g. to split a long run.
-  TrainResult run(const std::string& out_dir, RunDirMode mode, std::optional<int64_t> until_step = {});
+  train::TrainResult run(const std::string& out_dir, RunDirMode mode, std::optional<int64_t> until_step = {});
 
   /// Loads a finished run's config and final weights (for evaluation).
   static Experiment from_run(const std::string& run_dir);
@@ -113,4 +111,4 @@ class Experiment {
   torch::nn::AnyModule model_;
 };
 
-}  // namespace modnet::train
+}  // namespace modnet::run

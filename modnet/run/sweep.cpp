@@ -1,55 +1,29 @@
-#include "modnet/train/sweep.h"
-
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/file.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "modnet/run/sweep.h"
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <thread>
 
 #include <fmt/format.h>
 
-#include "modnet/analysis/report.h"
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
+#include "modnet/core/hash.h"
 #include "modnet/core/log.h"
-#include "modnet/train/experiment.h"
-#include "modnet/train/metrics.h"
-#include "modnet/train/progress.h"
-
-extern char** environ;
+#include "modnet/run/experiment.h"
 
 namespace fs = std::filesystem;
 
-namespace modnet::train {
+namespace modnet::run {
 
 namespace {
 
 constexpr size_t kMaxNameLength = 200;
 
 // ---- small helpers
-
-uint64_t fnv1a(const std::string& text) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 // Point names join `key=value` parts with "__": commas would be safer to read but cannot appear
 // in the plain CSV cells of results.csv (the `point` and `dir` columns must name the directory).
@@ -392,7 +366,7 @@ Sweep parse_sweep(const config::Document& doc, const std::string& base_dir,
         if (!sets_name) {
           // Runs of one setting share a name across seeds, so modnet-report groups them.
           std::string run_name = setting.empty() ? cname : setting;
-          if (run_name.size() > kMaxNameLength) run_name = fmt::format("setting-{:016x}", fnv1a(setting));
+          if (run_name.size() > kMaxNameLength) run_name = fmt::format("setting-{:016x}", hash::fnv1a(setting));
           p.overrides.push_back("name=" + run_name);
         }
         for (const auto& [key, value] : p.values)
@@ -410,13 +384,14 @@ Sweep parse_sweep(const config::Document& doc, const std::string& base_dir,
   for (size_t i = 0; i < sweep.points.size(); ++i) {
     auto& p = sweep.points[i];
     if (count[p.name] > 1 || p.name.size() > kMaxNameLength)
-      p.name = fmt::format("p{:05}-{:08x}", i, fnv1a(p.config + "\n" + join(p.overrides, "\n")) & 0xffffffffULL);
+      p.name = fmt::format("p{:05}-{:08x}", i, hash::fnv1a(p.config + "\n" + join(p.overrides, "\n")) & 0xffffffffULL);
   }
   return sweep;
 }
 
 void validate_sweep(Sweep& sweep) {
   std::map<std::string, config::Document> bases;
+  std::set<std::string> checked;  // task + model sections already checked together
   const std::string file = sweep.file.empty() ? "<sweep>" : sweep.file;
   for (auto& p : sweep.points) {
     if (!bases.count(p.config_path)) bases[p.config_path] = config::load_file(p.config_path);
@@ -426,7 +401,10 @@ void validate_sweep(Sweep& sweep) {
     doc.origin = std::make_shared<config::Origin>(*base.origin);
     try {
       for (const auto& o : p.overrides) config::apply_override(doc, o);
-      p.resolved = experiment_config_yaml(parse_experiment_config(doc));
+      const auto config = parse_experiment_config(doc);
+      p.resolved = experiment_config_yaml(config);
+      const auto parts = config::to_yaml(config::write(config.task)) + config::to_yaml(config::write(config.model));
+      if (checked.insert(parts).second) check_experiment(config);
     } catch (const ConfigError& e) {
       // The overrides come from the sweep, not the command line.
       std::string message = e.what();
@@ -478,4 +456,4 @@ std::string default_train_bin() {
   return bin.string();
 }
 
-}  // namespace modnet::train
+}  // namespace modnet::run
