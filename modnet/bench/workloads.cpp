@@ -8,6 +8,7 @@
 #include "modnet/bench/synthetic_images.h"
 #include "modnet/core/error.h"
 #include "modnet/core/rng.h"
+#include "modnet/data/compositional.h"
 #include "modnet/init/kernel_init.h"
 #include "modnet/init/kernel_objective.h"
 #include "modnet/models/mlp.h"
@@ -21,12 +22,6 @@ std::string join(const std::vector<int64_t>& v) {
   std::string s;
   for (auto x : v) s += (s.empty() ? "" : "->") + std::to_string(x);
   return s;
-}
-
-// The loss of CompositionalTask::loss: the mean over slots of the per-slot cross-entropy, i.e.
-// cross-entropy over [B·k, classes] logits. pred [B, k·classes], target [B, k].
-torch::Tensor slot_cross_entropy(const torch::Tensor& pred, const torch::Tensor& target, int64_t classes) {
-  return torch::nn::functional::cross_entropy(pred.reshape({-1, classes}), target.reshape({-1}));
 }
 
 // Times the phases of one step: mark(name) closes the phase that ran since the last mark.
@@ -114,7 +109,7 @@ Workload cifar_modular(const WorkloadContext& c) {
   const auto y = torch::randint(0, kCifarClasses, {s.batch, kCifarSlots}, gen, torch::kLong).to(c.device);
   return modular_training(
       "cifar-modular", workload_description("cifar-modular"), s, x, y,
-      [](const torch::Tensor& p, const torch::Tensor& t) { return slot_cross_entropy(p, t, kCifarClasses); }, c.device);
+      [](const torch::Tensor& p, const torch::Tensor& t) { return data::slot_cross_entropy(p, t, kCifarClasses); }, c.device);
 }
 
 Workload cifar_monolithic(const WorkloadContext& c) {
@@ -135,7 +130,7 @@ Workload cifar_monolithic(const WorkloadContext& c) {
                                join(hidden), out);
   w.step = [model, adam, x, y]() mutable {
     adam->zero_grad();
-    slot_cross_entropy(model->forward(x), y, kCifarClasses).backward();
+    data::slot_cross_entropy(model->forward(x), y, kCifarClasses).backward();
     adam->step();
   };
   w.profile = [model, adam, x, y, device = c.device]() mutable {
@@ -144,7 +139,7 @@ Workload cifar_monolithic(const WorkloadContext& c) {
     t.mark("zero_grad");
     const auto pred = model->forward(x);
     t.mark("forward");
-    auto l = slot_cross_entropy(pred, y, kCifarClasses);
+    auto l = data::slot_cross_entropy(pred, y, kCifarClasses);
     t.mark("loss");
     l.backward();
     t.mark("backward");

@@ -285,7 +285,11 @@ torch::Tensor CompositionalTask::loss(const torch::Tensor& pred, const torch::Te
                   target.size(1) == options_.slots && pred.size(0) == target.size(0),
               "CompositionalTask::loss: expected logits [B, ", output_dim(), "] and labels [B, ", options_.slots,
               "], got ", pred.sizes(), " and ", target.sizes());
-  return torch::nn::functional::cross_entropy(pred.reshape({-1, classes_}), target.reshape({-1}));
+  return slot_cross_entropy(pred, target, classes_);
+}
+
+torch::Tensor slot_cross_entropy(const torch::Tensor& pred, const torch::Tensor& target, int64_t classes) {
+  return torch::nn::functional::cross_entropy(pred.reshape({-1, classes}), target.reshape({-1}));
 }
 
 std::map<std::string, double> CompositionalTask::metric_sums(const torch::Tensor& pred,

@@ -62,6 +62,10 @@ struct CompositionalOptions {
   }
 };
 
+/// The loss of the task: the mean over slots of the per-slot cross-entropy, for logits
+/// [B, k·classes] (slot s in columns s·classes …) and labels [B, k].
+torch::Tensor slot_cross_entropy(const torch::Tensor& pred, const torch::Tensor& target, int64_t classes);
+
 /// The task's sizes from its options, reading only the image set's headers (probe_images).
 TaskShape compositional_shape(const CompositionalOptions& options);
 

@@ -390,15 +390,15 @@ Sweep parse_sweep(const config::Document& doc, const std::string& base_dir,
 }
 
 void validate_sweep(Sweep& sweep) {
-  std::map<std::string, config::Document> bases;
+  std::map<std::string, std::string> bases;  // config path -> its text (parsed anew per point: keeps line marks)
   std::set<std::string> checked;  // task + model sections already checked together
   const std::string file = sweep.file.empty() ? "<sweep>" : sweep.file;
   for (auto& p : sweep.points) {
-    if (!bases.count(p.config_path)) bases[p.config_path] = config::load_file(p.config_path);
-    const auto& base = bases[p.config_path];
-    config::Document doc;
-    doc.root = config::clone(base.root);
-    doc.origin = std::make_shared<config::Origin>(*base.origin);
+    if (!bases.count(p.config_path)) {
+      config::load_file(p.config_path);  // a missing file or a syntax error, named as for a run
+      bases[p.config_path] = read_file(p.config_path);
+    }
+    config::Document doc = config::load_string(bases[p.config_path], p.config_path);
     try {
       for (const auto& o : p.overrides) config::apply_override(doc, o);
       const auto config = parse_experiment_config(doc);
