@@ -1,4 +1,4 @@
-// modnet-sweep: run a grid of modnet-train runs described by a sweep file (see modnet/train/sweep.h).
+// modnet-sweep: run a grid of modnet-train runs described by a sweep file (see modnet/run/sweep.h).
 #include "modnet/core/cli.h"
 #include "modnet/core/error.h"
 #include "modnet/run/sweep.h"
