@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what is missing, build (tests on) and run every test.
-# Extra arguments go to ctest, e.g. `scripts/test.sh -R config` or `scripts/test.sh -L unit`.
+# Extra arguments go to ctest, e.g. `scripts/test.sh -R config` or `-L LABEL`; labels: unit, e2e, cuda, checks, slow.
 # Environment: MODNET_TEST_JOBS (default 2), MODNET_TEST_TIMEOUT (seconds per test, default 900),
 # plus those of scripts/setup.sh.
 set -euo pipefail

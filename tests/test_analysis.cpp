@@ -1,7 +1,6 @@
 // Tests of modnet/analysis: module similarity and its chance levels (PAPER.md §5), ridge coverage,
 // per-slot energy, t-SNE and projector features, and gnuplot figures.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -21,6 +20,7 @@
 #include "modnet/analysis/tsne.h"
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
+#include "fixtures.h"
 
 namespace fs = std::filesystem;
 namespace ma = modnet::analysis;
@@ -29,9 +29,10 @@ namespace {
 
 const auto kF64 = torch::TensorOptions().dtype(torch::kFloat64);
 
-class AnalysisTest : public ::testing::Test {
+using modnet::testing::TempDir;
+
+class AnalysisTest : public modnet::testing::SeededTest {
  protected:
-  void SetUp() override { torch::manual_seed(0); }
   torch::Generator gen_ = at::detail::createCPUGenerator(1234);
 
   torch::Tensor gaussian(std::vector<int64_t> shape) { return torch::randn(shape, gen_, kF64); }
@@ -41,23 +42,6 @@ class AnalysisTest : public ::testing::Test {
     std::vector<torch::Tensor> t;
     for (int64_t i = 0; i < k; ++i) t.push_back(random_basis(D, m));
     return t;
-  }
-};
-
-// A scratch directory removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("modnet-test-analysis-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {  // MODNET_KEEP_TEST_FILES=1 keeps it, to look at the figures
-    if (std::getenv("MODNET_KEEP_TEST_FILES") != nullptr) return;
-    std::error_code ec;
-    fs::remove_all(path, ec);
   }
 };
 
@@ -274,8 +258,8 @@ TEST_F(AnalysisTest, ProjectorFeaturesAreBasisIndependent) {
 }
 
 TEST_F(AnalysisTest, TsneCsv) {
-  TempDir dir;
-  const auto path = (dir.path / "sub" / "tsne.csv").string();
+  TempDir dir("analysis");
+  const auto path = (dir.path() / "sub" / "tsne.csv").string();
   const auto coords = torch::tensor({0.5, -1.0, 2.0, 3.25}, kF64).view({2, 2});
   ma::write_tsne_csv(path, coords, {"learned 0", "true, \"1\""});
   EXPECT_EQ(modnet::read_file(path), "x,y,label\n0.5,-1,learned 0\n2,3.25,\"true, \"\"1\"\"\"\n");
@@ -285,10 +269,10 @@ TEST_F(AnalysisTest, TsneCsv) {
 // ---- plots -----------------------------------------------------------------------------------
 
 TEST_F(AnalysisTest, PlotRejectsBadSeries) {
-  TempDir dir;
+  TempDir dir("analysis");
   ma::Panel p;
   p.series.push_back({"bad", {1, 2, 3}, {1, 2}});
-  EXPECT_THROW(ma::write_png((dir.path / "a.png").string(), {p}), modnet::Error);
+  EXPECT_THROW(ma::write_png((dir.path() / "a.png").string(), {p}), modnet::Error);
   p.series[0].y.push_back(3);
   p.series[0].color = "red-ish";
   EXPECT_THROW(ma::gnuplot_script({p}, "a.png"), modnet::Error);
@@ -317,7 +301,7 @@ TEST_F(AnalysisTest, PlotScriptEscapesAndSkipsNonFinite) {
 
 TEST_F(AnalysisTest, PlotWritesPngAndScript) {
   if (!ma::gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed; write_png cannot render";
-  TempDir dir;
+  TempDir dir("analysis");
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   ma::Panel loss{"test loss vs n", "n", "loss", true, true, {}, true};
@@ -331,7 +315,7 @@ TEST_F(AnalysisTest, PlotWritesPngAndScript) {
   loss.series = {ours, base, pts};
   ma::Panel empty{"all NaN: 'quotes' & _under_", "x", "y", false, false, {{"nothing", {1, 2}, {nan, nan}}}, false};
   ma::Panel lp{"linespoints", "k", "accuracy", false, false, {{"acc", {1, 2, 3}, {0.55, 0.54, 0.53}, "linespoints"}}};
-  const auto png = dir.path / "figs" / "loss.png";
+  const auto png = dir.path() / "figs" / "loss.png";
   ASSERT_TRUE(ma::write_png(png.string(), {loss, empty, lp}, 2));
   ASSERT_TRUE(fs::exists(png));
   std::ifstream in(png, std::ios::binary);
@@ -339,32 +323,32 @@ TEST_F(AnalysisTest, PlotWritesPngAndScript) {
   in.read(magic, 8);
   EXPECT_EQ(std::string(magic, 8), std::string("\x89PNG\r\n\x1a\n", 8));
   EXPECT_GT(fs::file_size(png), 1000u);
-  const auto gp = dir.path / "figs" / "loss.gp";
+  const auto gp = dir.path() / "figs" / "loss.gp";
   ASSERT_TRUE(fs::exists(gp));
   EXPECT_NE(modnet::read_file(gp.string()).find("set multiplot layout 2,2"), std::string::npos);
   // Nothing else left behind (no temporaries, no error logs).
   int files = 0;
-  for (const auto& e : fs::directory_iterator(dir.path / "figs")) files += e.is_regular_file() ? 1 : 0;
+  for (const auto& e : fs::directory_iterator(dir.path() / "figs")) files += e.is_regular_file() ? 1 : 0;
   EXPECT_EQ(files, 2);
   // The script alone remakes the figure (as a user would), from its own directory.
   fs::remove(png);
-  const std::string cmd = "cd '" + (dir.path / "figs").string() + "' && gnuplot loss.gp 2>/dev/null";
+  const std::string cmd = "cd '" + (dir.path() / "figs").string() + "' && gnuplot loss.gp 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   EXPECT_GT(fs::file_size(png), 1000u);
 }
 
 TEST_F(AnalysisTest, PlotReportsGnuplotFailure) {
   if (!ma::gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed";
-  TempDir dir;
+  TempDir dir("analysis");
   ma::Panel p{"t", "x", "y"};
   p.series.push_back({"a", {1, 2}, {1, 2}});
   // A directory where the PNG should go: gnuplot cannot rename onto it; false, and the script stays.
-  const auto png = dir.path / "taken.png";
+  const auto png = dir.path() / "taken.png";
   fs::create_directories(png / "inside");
   EXPECT_FALSE(ma::write_png(png.string(), {p}));
-  EXPECT_TRUE(fs::exists(dir.path / "taken.gp"));
+  EXPECT_TRUE(fs::exists(dir.path() / "taken.gp"));
   int files = 0;
-  for (const auto& e : fs::directory_iterator(dir.path)) files += e.is_regular_file() ? 1 : 0;
+  for (const auto& e : fs::directory_iterator(dir.path())) files += e.is_regular_file() ? 1 : 0;
   EXPECT_EQ(files, 1);  // only the script: the temporary PNG was removed
 }
 
@@ -451,9 +435,8 @@ TEST(SweepFigures, LossCurvesAverageOverSeeds) {
 // ---- metric reports (accuracy vs k, Table 1) ------------------------------------------------------
 
 TEST(MetricReport, MeanAndStdPerMethodAndAxisValueOverFinishedRows) {
-  const auto dir = fs::temp_directory_path() / ("modnet_metric_report_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const TempDir temp("metric_report");
+  const fs::path& dir = temp.path();
   modnet::write_file_atomic((dir / "results.csv").string(),
                             "point,status,config,task.slots,seed,test_accuracy,ood_accuracy\n"
                             "a,done,mono,2,0,0.40,0.30\n"

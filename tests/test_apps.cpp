@@ -8,10 +8,14 @@
 
 #include <gtest/gtest.h>
 
-#include "shell.h"
+#include <torch/torch.h>
 #include <yaml-cpp/yaml.h>
 
+#include "fixtures.h"
 #include "modnet/core/files.h"
+#include "modnet/run/experiment.h"
+#include "modnet/train/checkpoint.h"
+#include "shell.h"
 
 namespace fs = std::filesystem;
 
@@ -26,19 +30,8 @@ const std::string kConfig = std::string(MODNET_SOURCE_DIR) + "/configs/sine/mono
 const std::string kSmall =
     " task.n_train=512 task.n_val=256 task.n_test=512 train.steps=120 train.eval_every=40 log_level=warn";
 
-class AppsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("modnet_apps_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string sub(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
-};
+// Each test gets a fresh directory of its own (dir_, sub(name)), removed after it.
+using AppsTest = modnet::testing::TempDirTest;
 
 TEST_F(AppsTest, TrainThenEvaluate) {
   auto r = sh(kBin + "modnet-train --config " + kConfig + kSmall + " --out " + sub("run"));
@@ -98,7 +91,27 @@ TEST_F(AppsTest, StopAndResumeEqualsOneRun) {
   const auto b = YAML::LoadFile(sub("split/summary.json"));
   for (const char* key : {"train_loss", "val_loss", "test_loss", "steps", "config_hash"})
     EXPECT_EQ(a[key].as<std::string>(), b[key].as<std::string>()) << key;
-  EXPECT_EQ(modnet::read_file(sub("full/model.pt")).size(), modnet::read_file(sub("split/model.pt")).size());
+  // The saved weights are the same, tensor for tensor: each model.pt loaded into the model its run's
+  // config.yaml builds.
+  auto saved_weights = [&](const std::string& run) {
+    modnet::run::Experiment e(modnet::run::load_experiment_config(sub(run + "/config.yaml")));
+    std::vector<std::pair<std::string, torch::Tensor>> initial, loaded;
+    for (const auto& p : e.model().ptr()->named_parameters()) initial.emplace_back(p.key(), p.value().detach().clone());
+    modnet::train::load_weights(sub(run + "/model.pt"), *e.model().ptr());
+    for (const auto& p : e.model().ptr()->named_parameters()) loaded.emplace_back(p.key(), p.value().detach().clone());
+    // Guard against a load that changes nothing: the trained weights are not the initial ones.
+    bool changed = false;
+    for (size_t i = 0; i < loaded.size(); ++i) changed = changed || !torch::equal(initial[i].second, loaded[i].second);
+    EXPECT_TRUE(changed) << run << "/model.pt holds the initial weights";
+    return loaded;
+  };
+  const auto full = saved_weights("full"), split = saved_weights("split");
+  ASSERT_EQ(full.size(), split.size());
+  ASSERT_FALSE(full.empty());
+  for (size_t i = 0; i < full.size(); ++i) {
+    EXPECT_EQ(full[i].first, split[i].first);
+    EXPECT_TRUE(torch::equal(full[i].second, split[i].second)) << "parameter " << full[i].first << " differs";
+  }
 }
 
 TEST_F(AppsTest, BadInputGivesOneClearLineAndNonZeroExit) {

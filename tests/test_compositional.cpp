@@ -2,11 +2,11 @@
 // input noise, slot energies; on a small CIFAR-10 binary set the test writes, and on the real
 // CIFAR-10 images when they are unpacked in data/.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -17,6 +17,7 @@
 #include "modnet/core/error.h"
 #include "modnet/data/compositional.h"
 #include "modnet/data/registry.h"
+#include "fixtures.h"
 
 namespace fs = std::filesystem;
 using modnet::data::CompositionalOptions;
@@ -26,13 +27,9 @@ using modnet::data::Split;
 
 namespace {
 
-// A CIFAR-10 binary set with `per_class` images per class in each split; pixel values are random
-// but the first byte of every image is its index (mod 256), so layouts can be checked exactly.
-std::string write_tiny_cifar(const std::string& name, int per_class_train = 12, int per_class_test = 6) {
-  // Per process: ctest runs each test case as its own process, several at a time.
-  const auto root = fs::temp_directory_path() / ("modnet_compositional_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(root);
-  fs::create_directories(root);
+// A CIFAR-10 binary set in `root` with `per_class` images per class in each split; pixel values are
+// random but the first byte of every image is its index (mod 256), so layouts can be checked exactly.
+std::string write_tiny_cifar(const fs::path& root, int per_class_train = 12, int per_class_test = 6) {
   auto gen = torch::make_generator<at::CPUGeneratorImpl>(7);
   auto write = [&](const std::string& file, int per_class) {
     std::ofstream out(root / file, std::ios::binary);
@@ -62,13 +59,19 @@ CompositionalOptions tiny(const std::string& root, int64_t slots) {
   return o;
 }
 
-class CompositionalTest : public ::testing::Test {
+// The image set is written once per test suite (per process: ctest runs each test case as its own
+// process, several at a time) into a scratch directory removed after the suite.
+class CompositionalTest : public modnet::testing::SeededTest {
  protected:
-  void SetUp() override { torch::manual_seed(0); }
-  static void SetUpTestSuite() { root_ = write_tiny_cifar("suite"); }
-  static void TearDownTestSuite() { fs::remove_all(root_); }
+  static void SetUpTestSuite() {
+    suite_dir_ = std::make_unique<modnet::testing::TempDir>("compositional");
+    root_ = write_tiny_cifar(suite_dir_->path());
+  }
+  static void TearDownTestSuite() { suite_dir_.reset(); }
+  static std::unique_ptr<modnet::testing::TempDir> suite_dir_;
   static std::string root_;
 };
+std::unique_ptr<modnet::testing::TempDir> CompositionalTest::suite_dir_;
 std::string CompositionalTest::root_;
 
 int64_t code_of(const torch::Tensor& labels_row, int64_t classes) {
@@ -251,17 +254,37 @@ struct TaskSection {
     v("task", task, modnet::config::required(), "task");
   }
 };
-modnet::data::TaskPtr build(const std::string& root, const std::map<std::string, std::string>& extra) {
+modnet::data::TaskSpec spec_of(const std::string& root, const std::map<std::string, std::string>& extra) {
   std::map<std::string, std::string> keys{{"type", "compositional"}, {"root", root}, {"format", "cifar10_binary"},
                                           {"n_train", "10"}, {"n_test", "10"}, {"n_ood", "10"}, {"n_val", "10"},
                                           {"val_images", "20"}};
   for (const auto& [k, v] : extra) keys[k] = v;
   std::string text = "task:\n";
   for (const auto& [k, v] : keys) text += "  " + k + ": " + v + "\n";
-  const auto section = modnet::config::read<TaskSection>(modnet::config::load_string(text, "task.yaml"));
-  return modnet::data::build_task(section.task, 0);
+  return modnet::config::read<TaskSection>(modnet::config::load_string(text, "task.yaml")).task;
+}
+modnet::data::TaskPtr build(const std::string& root, const std::map<std::string, std::string>& extra) {
+  return modnet::data::build_task(spec_of(root, extra), 0);
 }
 }  // namespace
+
+TEST_F(CompositionalTest, TaskShapeEqualsTheBuiltTasksSizes) {
+  // data::task_shape reads the image headers only; the sizes are those of the task built in full.
+  for (const std::string slots : {"1", "2", "3"}) {
+    const auto spec = spec_of(root_, {{"slots", slots}});
+    const auto shape = modnet::data::task_shape(spec);
+    ASSERT_TRUE(shape.has_value()) << "slots " << slots;
+    const auto task = modnet::data::build_task(spec, 0);
+    EXPECT_EQ(shape->input_dim, task->input_dim()) << "slots " << slots;
+    EXPECT_EQ(shape->output_dim, task->output_dim()) << "slots " << slots;
+    EXPECT_EQ(shape->modules, task->module_count()) << "slots " << slots;
+    // By hand: k images of 3×32×32 side by side, 10 classes per slot, k true modules.
+    const int64_t k = std::stoll(slots);
+    EXPECT_EQ(shape->input_dim, k * 3 * 32 * 32);
+    EXPECT_EQ(shape->output_dim, k * 10);
+    EXPECT_EQ(shape->modules, k);
+  }
+}
 
 TEST_F(CompositionalTest, ConfigChecks) {
   EXPECT_NO_THROW(build(root_, {{"slots", "2"}}));

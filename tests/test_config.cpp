@@ -1,10 +1,8 @@
 // Tests of modnet/core/config: YAML <-> options structs, overrides, registries and the full
 // experiment config.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -18,8 +16,10 @@
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
 #include "modnet/core/rng.h"
+#include "modnet/models/modular.h"
 #include "modnet/models/registry.h"
 #include "modnet/run/experiment.h"
+#include "fixtures.h"
 
 namespace fs = std::filesystem;
 using modnet::ConfigError;
@@ -113,9 +113,6 @@ std::string config_error(const std::string& text, const std::vector<std::string>
   ADD_FAILURE() << "expected a ConfigError for:\n" << text;
   return "";
 }
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "'" << (needle) << "' not in: " << (haystack)
 
 }  // namespace
 
@@ -358,6 +355,60 @@ TEST(ConfigOverride, TrailingDotIsMalformed) {
   EXPECT_THROW(modnet::config::apply_override(doc, "name.=x"), ConfigError);
 }
 
+// ---- config::load: a file (or the defaults) plus overrides ------------------------------------
+
+TEST(ConfigLoad, EmptyPathGivesTheDefaults) {
+  const auto o = modnet::config::load<OuterOptions>("");
+  const OuterOptions defaults;
+  EXPECT_EQ(modnet::config::to_yaml(modnet::config::write(o)), modnet::config::to_yaml(modnet::config::write(defaults)));
+  EXPECT_EQ(o.inner.x, 1);
+  EXPECT_DOUBLE_EQ(o.scale, 2.0);
+  // Overrides apply to the defaults too; a required key is still required.
+  EXPECT_EQ(modnet::config::load<OuterOptions>("", {"inner.x=5"}).inner.x, 5);
+  EXPECT_THROW(modnet::config::load<TestOptions>(""), ConfigError);
+  EXPECT_EQ(modnet::config::load<TestOptions>("", {"name=run", "steps=3"}).steps.value_or(0), 3);
+}
+
+TEST(ConfigLoad, FileThenOverridesInOrder) {
+  const modnet::testing::TempDir dir("config_load");
+  const auto file = dir.write("opts.yaml", "name: run\nsteps: 10\ncount: 2\nouter:\n  scale: 4\n");
+  const auto plain = modnet::config::load<TestOptions>(file);
+  EXPECT_EQ(plain.name, "run");
+  EXPECT_EQ(plain.count, 2);
+  EXPECT_DOUBLE_EQ(plain.outer.scale, 4.0);
+  EXPECT_EQ(plain.outer.inner.mode, "fast");  // a default
+  // Overrides are applied in the order given: the last one wins.
+  const auto o = modnet::config::load<TestOptions>(file, {"count=5", "outer.inner.mode=slow", "count=6"});
+  EXPECT_EQ(o.count, 6);
+  EXPECT_EQ(o.outer.inner.mode, "slow");
+  EXPECT_EQ(o.name, "run");
+  EXPECT_DOUBLE_EQ(o.outer.scale, 4.0);  // untouched keys keep the file's values
+  // A bad value set by an override: the error names the override, not the file.
+  try {
+    modnet::config::load<TestOptions>(file, {"count=7", "count=0"});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_CONTAINS(e.what(), "command-line override 'count=0'");
+    EXPECT_CONTAINS(e.what(), "'count'");
+  }
+  // A bad value in the file: the error names the file and line.
+  const auto bad = dir.write("bad.yaml", "name: run\nsteps: 10\nouter:\n  scale: -1\n");
+  try {
+    modnet::config::load<TestOptions>(bad);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_CONTAINS(e.what(), bad + ":4:");
+    EXPECT_CONTAINS(e.what(), "'outer.scale'");
+  }
+  // A missing file is named.
+  try {
+    modnet::config::load<TestOptions>(dir.sub("missing.yaml"));
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_CONTAINS(e.what(), dir.sub("missing.yaml"));
+  }
+}
+
 // ---- writing --------------------------------------------------------------------------------
 
 TEST(ConfigWrite, RoundTripIsStable) {
@@ -464,6 +515,87 @@ TEST(ConfigRegistry, ResolvedOptionsHaveDefaults) {
   EXPECT_CONTAINS(text, "params: 100");
   EXPECT_CONTAINS(text, "depth: 2");
   EXPECT_CONTAINS(text, "activation: relu");
+}
+
+// ---- an option that does not fit the task (config::OptionError from a factory) ---------------
+
+namespace {
+ModelSection read_model(const std::string& text, const std::string& name = "test.yaml",
+                        const std::vector<std::string>& overrides = {}) {
+  auto doc = modnet::config::load_string(text, name);
+  for (const auto& o : overrides) modnet::config::apply_override(doc, o);
+  return modnet::config::read<ModelSection>(doc);
+}
+
+/// The ConfigError message that building `spec` for `context` raises ("" if it raised nothing).
+std::string build_error(const modnet::models::ModelSpec& spec, const modnet::models::ModelContext& context) {
+  try {
+    modnet::models::build_model(spec, context);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a ConfigError";
+  return "";
+}
+
+const std::string kTooWide =
+    "model:\n"
+    "  type: modular\n"
+    "  modules: 4\n"
+    "  module_dim: 40\n"  // line 4: more than the task's 32 inputs
+    "  hidden: [8]\n";
+}  // namespace
+
+TEST(ConfigOptionError, KeyInTheFileIsNamedWithFileAndLine) {
+  // The section reads fine on its own; only the task's input dimension (32) rules module_dim out.
+  const modnet::testing::TempDir dir("config_option_error");
+  const auto file = dir.write("model.yaml", kTooWide);
+  const auto section = modnet::config::load<ModelSection>(file);
+  const auto msg = build_error(section.model, modnet::models::ModelContext{32, 1, 0});
+  EXPECT_CONTAINS(msg, "'model.module_dim'");
+  EXPECT_CONTAINS(msg, file + ":4:");
+  EXPECT_CONTAINS(msg, "at most the task's input dimension 32");
+  EXPECT_CONTAINS(msg, "'40'");
+  EXPECT_EQ(msg.find("(its default)"), std::string::npos) << msg;
+  // The same text from a string is named by the string's name.
+  EXPECT_CONTAINS(build_error(read_model(kTooWide).model, modnet::models::ModelContext{32, 1, 0}), "test.yaml:4:");
+  // It fits a wider task.
+  EXPECT_NO_THROW(modnet::models::build_model(section.model, modnet::models::ModelContext{64, 1, 0}));
+}
+
+TEST(ConfigOptionError, KeySetByAnOverrideNamesTheOverride) {
+  const auto section =
+      read_model("model: {type: modular, modules: 4, module_dim: 2, hidden: [8]}\n", "test.yaml", {"model.module_dim=40"});
+  const auto msg = build_error(section.model, modnet::models::ModelContext{32, 1, 0});
+  EXPECT_CONTAINS(msg, "'model.module_dim'");
+  EXPECT_CONTAINS(msg, "command-line override 'model.module_dim=40'");
+  EXPECT_EQ(msg.find("test.yaml:"), std::string::npos) << msg;
+}
+
+TEST(ConfigOptionError, KeyNotGivenIsNamedAsItsDefault) {
+  // module_dim not given: its default 2 does not fit a task with one input.
+  const auto section = read_model("\nmodel:\n  type: modular\n  modules: 4\n  hidden: [8]\n");
+  const auto msg = build_error(section.model, modnet::models::ModelContext{1, 1, 0});
+  EXPECT_CONTAINS(msg, "'model.module_dim'");
+  EXPECT_CONTAINS(msg, "(its default)");
+  EXPECT_CONTAINS(msg, "test.yaml:3:");  // where the model section is
+  EXPECT_CONTAINS(msg, "at most the task's input dimension 1");
+}
+
+TEST(ConfigOptionError, AutomaticModuleCountNeedsTheTasksModules) {
+  const auto section = read_model("model:\n  type: modular\n  modules: 0\n  module_dim: 2\n  hidden: [8]\n");
+  // modules: 0 means K = 2k; a task without true modules (k = 0) cannot say what K is.
+  const auto msg = build_error(section.model, modnet::models::ModelContext{32, 1, 0});
+  EXPECT_CONTAINS(msg, "'model.modules'");
+  EXPECT_CONTAINS(msg, "test.yaml:3:");
+  EXPECT_CONTAINS(msg, "module count");
+  // With k = 3 true modules: K = 6.
+  auto model = modnet::models::build_model(section.model, modnet::models::ModelContext{32, 1, 3});
+  const auto modular = model.ptr<modnet::models::ModularImpl>();
+  ASSERT_TRUE(modular);
+  EXPECT_EQ(modular->options.modules(), 6);
+  EXPECT_EQ(modular->projections().size(0), 6);
+  EXPECT_EQ(model.forward(torch::randn({3, 32})).sizes(), (std::vector<int64_t>{3, 1}));
 }
 
 // ---- the full experiment config --------------------------------------------------------------

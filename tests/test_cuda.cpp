@@ -2,7 +2,6 @@
 // runs them on one): the batched paths on the GPU agree with the CPU, and training runs on CUDA in
 // fp32 and under bf16 autocast.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -14,6 +13,7 @@
 #include "modnet/init/kernel_objective.h"
 #include "modnet/models/modular.h"
 #include "modnet/run/experiment.h"
+#include "fixtures.h"
 
 namespace fs = std::filesystem;
 using namespace modnet;
@@ -23,14 +23,9 @@ namespace {
 #define REQUIRE_CUDA() \
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device on this machine"
 
-class CudaTest : public ::testing::Test {
+// Seeded, with a fresh directory per test (sub(name): a path inside it, not yet created).
+class CudaTest : public modnet::testing::TempDirTest {
  protected:
-  void SetUp() override { torch::manual_seed(0); }
-  std::string sub(const std::string& name) {
-    const auto dir = fs::temp_directory_path() / ("modnet_cuda_" + name + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    return dir.string();
-  }
   static run::ExperimentConfig sine(const std::string& extra, const std::string& more = "") {
     return run::parse_experiment_config(config::load_string(
         "name: cuda\nseed: 1\ndevice: cuda\nlog_level: warn\n"

@@ -11,6 +11,7 @@
 #include "modnet/core/error.h"
 #include "modnet/data/registry.h"
 #include "modnet/data/sine_wave_task.h"
+#include "fixtures.h"
 
 using modnet::data::Batch;
 using modnet::data::SineWaveOptions;
@@ -19,15 +20,10 @@ using modnet::data::Split;
 
 namespace {
 
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "'" << (needle) << "' not in: " << (haystack)
-
 // The task draws everything from its own seeded generators; the fixture seeds torch's global
 // generator anyway, so that nothing in a test depends on the order the tests ran in.
-class SineWaveTest : public ::testing::Test {
+class SineWaveTest : public modnet::testing::SeededTest {
  protected:
-  void SetUp() override { torch::manual_seed(0); }
-
   static SineWaveOptions small() {
     SineWaveOptions o;
     o.dim = 32;
@@ -387,6 +383,28 @@ TEST_F(SineWaveTest, BuildFromConfigMatchesDirectConstruction) {
   o.n_test = 30;
   const SineWaveTask direct(o, 7);
   for (auto split : {Split::train, Split::val, Split::test}) expect_same_batch(task->all(split), direct.all(split));
+}
+
+TEST_F(SineWaveTest, TaskShapeEqualsTheBuiltTasksSizes) {
+  // data::task_shape gives the sizes without building the data; they are the built task's.
+  for (const std::string text : {"task: {type: sine}\n",
+                                 "task: {type: sine, dim: 16, modules: 3, module_dim: 4, n_train: 50, n_val: 0, n_test: 20}\n",
+                                 "task: {type: sine, dim: 7, modules: 1, module_dim: 7, target: product, n_train: 10}\n"}) {
+    const auto s = read_section(text);
+    const auto shape = modnet::data::task_shape(s.task);
+    ASSERT_TRUE(shape.has_value()) << text;
+    const auto task = modnet::data::build_task(s.task, 3);
+    EXPECT_EQ(shape->input_dim, task->input_dim()) << text;
+    EXPECT_EQ(shape->output_dim, task->output_dim()) << text;
+    EXPECT_EQ(shape->modules, task->module_count()) << text;
+  }
+  // By hand for the second: 16 inputs, one output, 3 true modules.
+  const auto shape = modnet::data::task_shape(
+      read_section("task: {type: sine, dim: 16, modules: 3, module_dim: 4, n_train: 50, n_val: 0, n_test: 20}\n").task);
+  ASSERT_TRUE(shape.has_value());
+  EXPECT_EQ(shape->input_dim, 16);
+  EXPECT_EQ(shape->output_dim, 1);
+  EXPECT_EQ(shape->modules, 3);
 }
 
 // ---- the Task interface ---------------------------------------------------------------------

@@ -5,10 +5,8 @@
 // data::image_folder_supported() must agree.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 #include <zlib.h>
 
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +22,7 @@
 
 #include "modnet/core/error.h"
 #include "modnet/data/images.h"
+#include "fixtures.h"
 
 namespace fs = std::filesystem;
 using modnet::ConfigError;
@@ -31,9 +30,6 @@ using modnet::DataError;
 using namespace modnet::data;
 
 namespace {
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "'" << (needle) << "' not in: " << (haystack)
 
 // Expects `statement` to throw modnet::DataError whose message contains `needle` (the file name).
 #define EXPECT_DATA_ERROR(statement, needle)                                  \
@@ -56,19 +52,10 @@ std::string shape_of(const ImageSet& set) {
   return str({set.channels(), set.height(), set.width(), set.num_classes()});
 }
 
-class ImagesTest : public ::testing::Test {
+// Seeded, with a fresh directory per test: path(rel) is a file in it.
+class ImagesTest : public modnet::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    torch::manual_seed(0);
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    dir_ = fs::temp_directory_path() / ("modnet_test_images_" + std::to_string(::getpid()) + "_" + std::to_string(stamp));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& rel) const { return (dir_ / rel).string(); }
+  std::string path(const std::string& rel) const { return sub(rel); }
 
   static void write(const std::string& file, const Bytes& bytes) {
     fs::create_directories(fs::path(file).parent_path());
@@ -81,8 +68,6 @@ class ImagesTest : public ::testing::Test {
     ASSERT_EQ(gzwrite(f, bytes.data(), unsigned(bytes.size())), int(bytes.size()));
     gzclose(f);
   }
-
-  fs::path dir_;
 };
 
 // ---- CIFAR-10 binary -------------------------------------------------------------------------

@@ -12,16 +12,17 @@
 #include "modnet/init/kernel_objective.h"
 #include "modnet/models/modular.h"
 #include "modnet/run/experiment.h"
+#include "fixtures.h"
 
 namespace fs = std::filesystem;
 using namespace modnet;
 
 namespace {
 
-class InitTest : public ::testing::Test {
+class InitTest : public modnet::testing::SeededTest {
  protected:
   void SetUp() override {
-    torch::manual_seed(0);
+    SeededTest::SetUp();
     log::set_level(log::Level::warn);
   }
 };
@@ -212,8 +213,8 @@ TEST_F(InitTest, InitialiserNeedsAModularModel) {
 }
 
 TEST_F(InitTest, ExperimentWithKernelInitWritesInitAndSimilarityLogs) {
-  const auto dir = fs::temp_directory_path() / ("modnet_init_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const modnet::testing::TempDir temp("init");
+  const auto dir = temp.path() / "run";
   auto cfg = run::load_experiment_config(
       std::string(MODNET_SOURCE_DIR) + "/configs/sine/kernel_modular.yaml",
       {"task.n_train=256", "task.n_val=128", "task.n_test=256", "train.steps=40", "train.eval_every=20",
@@ -236,7 +237,6 @@ TEST_F(InitTest, ExperimentWithKernelInitWritesInitAndSimilarityLogs) {
   // similarity.csv: step 0 (after init) and each evaluation.
   const auto sim_csv = read_file((dir / "similarity.csv").string());
   EXPECT_EQ(std::count(sim_csv.begin(), sim_csv.end(), '\n'), 4);
-  fs::remove_all(dir);
 }
 
 }  // namespace

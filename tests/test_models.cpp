@@ -14,6 +14,7 @@
 #include "modnet/models/modular.h"
 #include "modnet/models/monolithic.h"
 #include "modnet/models/registry.h"
+#include "fixtures.h"
 
 namespace models = modnet::models;
 using models::MLP;
@@ -22,13 +23,7 @@ using models::MLPOptions;
 
 namespace {
 
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "'" << (needle) << "' not in: " << (haystack)
-
-class ModelsTest : public ::testing::Test {
- protected:
-  void SetUp() override { torch::manual_seed(0); }
-};
+using ModelsTest = modnet::testing::SeededTest;
 
 // ---- a model type registered from the test executable, as a user's project would -------------
 
@@ -289,6 +284,16 @@ TEST_F(ModelsTest, CustomTypeIsRegistered) {
   EXPECT_TRUE(models::model_registry().contains("monolithic"));
   // The unknown-type message lists it beside the built-in types.
   EXPECT_CONTAINS(spec_error("model: {type: nosuch}\n"), "test_tiny_linear");
+}
+
+TEST_F(ModelsTest, CustomTypesDocIsInTheRegistryReference) {
+  // The doc string given to MODNET_REGISTER_MODEL heads the type's entry, its options follow.
+  const auto doc = models::model_registry().document("model");
+  EXPECT_CONTAINS(doc, "### `model: {type: test_tiny_linear}`\n\na linear map (registered by the test)\n");
+  EXPECT_CONTAINS(doc, "`model.scale`");
+  EXPECT_CONTAINS(doc, "initial weight scale");
+  // Beside the built-in types and their docs.
+  EXPECT_CONTAINS(doc, "### `model: {type: monolithic}`\n\none MLP on the whole input\n");
 }
 
 TEST_F(ModelsTest, CustomTypeBuildsThroughModelSpec) {

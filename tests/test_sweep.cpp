@@ -8,21 +8,24 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 
-#include "shell.h"
 #include <yaml-cpp/yaml.h>
 
+#include "fixtures.h"
 #include "modnet/analysis/report.h"
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
 #include "modnet/run/sweep.h"
+#include "shell.h"
 
 namespace fs = std::filesystem;
 using namespace modnet;
@@ -240,22 +243,50 @@ TEST(SweepValidation, SameSweepIgnoresOnlyConfigPaths) {
 
 // ---- modnet-sweep end to end
 
-class SweepRun : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("modnet_sweep_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+// Each test gets a fresh directory of its own (dir_, sub(name), write(name, text)), removed after it.
+using SweepRun = modnet::testing::TempDirTest;
+
+TEST_F(SweepRun, DryRunRefusesAModelThatDoesNotFitTheTaskNamingTheBaseConfigsLine) {
+  // The model section is valid on its own; only with the task (dim 32) is module_dim 40 impossible.
+  const std::string base = write("base.yaml",
+                                 "name: too-wide\n"
+                                 "task:\n"
+                                 "  type: sine\n"
+                                 "  dim: 32\n"
+                                 "model:\n"
+                                 "  type: modular\n"
+                                 "  modules: 4\n"
+                                 "  module_dim: 40\n"  // line 8
+                                 "  hidden: [8]\n"
+                                 "train:\n"
+                                 "  steps: 10\n");
+  const std::string file = write("sweep.yaml", "base: " + base + "\naxes:\n  train.lr: [0.01, 0.001]\n");
+  for (const std::string flag : {" --dry-run", ""}) {
+    SCOPED_TRACE("with '" + flag + "'");
+    const auto r = sh(kSweepBin + " --config " + file + " --out " + sub("out") + flag);
+    EXPECT_NE(r.status, 0) << r.output;
+    // One line, naming the point, the key and where in the base config it was set.
+    std::vector<std::string> lines;
+    std::istringstream in(r.output);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) lines.push_back(line);
+    ASSERT_EQ(lines.size(), 1u) << r.output;
+    EXPECT_CONTAINS(lines[0], "modnet-sweep: error:");
+    EXPECT_CONTAINS(lines[0], "point 'train.lr=0.01__seed=0'");
+    EXPECT_CONTAINS(lines[0], "'model.module_dim'");
+    EXPECT_CONTAINS(lines[0], base + ":8:");
+    // Before any child started: nothing was written.
+    EXPECT_FALSE(fs::exists(sub("out"))) << r.output;
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string sub(const std::string& name) const { return (dir_ / name).string(); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(sub(name)) << text;
-    return sub(name);
-  }
-  fs::path dir_;
-};
+  // The same base with a module_dim that fits passes the dry run.
+  std::string fitting = read_file(base);
+  fitting.replace(fitting.find("module_dim: 40"), std::strlen("module_dim: 40"), "module_dim: 4");
+  write("base.yaml", fitting);
+  const auto ok = sh(kSweepBin + " --config " + file + " --out " + sub("out") + " --dry-run");
+  EXPECT_EQ(ok.status, 0) << ok.output;
+  EXPECT_NE(ok.output.find("2 points"), std::string::npos) << ok.output;
+  EXPECT_FALSE(fs::exists(sub("out")));
+}
 
 TEST_F(SweepRun, TwoJobsResultsAndResume) {
   const std::string file = write("tiny.yaml", "name: tiny\nconfigs: {mono: " + kMono + ", mod: " + kModular +

@@ -17,6 +17,7 @@
 #include "modnet/theory/losses.h"
 #include "modnet/theory/simulation.h"
 #include "modnet/theory/spectrum.h"
+#include "fixtures.h"
 
 namespace fs = std::filesystem;
 namespace mt = modnet::theory;
@@ -34,10 +35,7 @@ const auto kF64 = torch::TensorOptions().dtype(torch::kFloat64);
 
 mt::Spectrum paper_spectrum(double m) { return mt::Spectrum{1.16, 1.56, m}; }  // PAPER.md §2: c ≈ 1.16, Ω ≈ 1.56
 
-class TheoryTest : public ::testing::Test {
- protected:
-  void SetUp() override { torch::manual_seed(0); }
-};
+using TheoryTest = modnet::testing::SeededTest;
 
 // ---- Spectrum ----------------------------------------------------------------------------------
 

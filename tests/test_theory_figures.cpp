@@ -1,6 +1,5 @@
 // The figures and options of modnet-theory (analysis/theory_figures.h).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -12,6 +11,7 @@
 #include "modnet/core/config.h"
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
+#include "fixtures.h"
 
 namespace fs = std::filesystem;
 using namespace modnet;
@@ -46,8 +46,8 @@ TEST(TheoryFigures, FigureOptionsFromOverridesAndLists) {
 }
 
 TEST(TheoryFigures, FiguresAndCsvsAreWritten) {
-  const fs::path dir = fs::temp_directory_path() / ("modnet_theory_test_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const modnet::testing::TempDir temp("theory_figures");
+  const fs::path dir = temp.path() / "figures";
   auto o = config::load<analysis::TheoryFigureOptions>("", {"sweep_points=20", "m=[2, 9]", "simulate=true",
                                                   "simulate_p=[50, 2000]", "simulate_trials=2", "n=300"});
   const auto written = analysis::write_theory_figures(o, dir.string());
@@ -69,7 +69,6 @@ TEST(TheoryFigures, FiguresAndCsvsAreWritten) {
   const auto again = config::load<analysis::TheoryFigureOptions>((dir / "config.yaml").string(), {});
   EXPECT_EQ(again.m, o.m);
   EXPECT_EQ(again.simulate_trials, 2);
-  fs::remove_all(dir);
 }
 
 }  // namespace

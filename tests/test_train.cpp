@@ -16,6 +16,7 @@
 #include "modnet/core/csv.h"
 #include "modnet/core/json.h"
 #include "modnet/train/trainer.h"
+#include "fixtures.h"
 
 namespace fs = std::filesystem;
 using namespace modnet;
@@ -46,18 +47,13 @@ MODNET_REGISTER_MODEL("test_residual", ResidualNetOptions, "a residual network (
 
 namespace {
 
-class TrainTest : public ::testing::Test {
+// Seeded, with a fresh directory per test (dir_, sub(name)), removed after it.
+class TrainTest : public modnet::testing::TempDirTest {
  protected:
   void SetUp() override {
-    torch::manual_seed(0);
+    TempDirTest::SetUp();
     log::set_level(log::Level::warn);
-    dir_ = fs::temp_directory_path() /
-           ("modnet_train_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   static data::TaskPtr small_task(int64_t n_train = 512) {
     data::SineWaveOptions o;
@@ -91,9 +87,6 @@ class TrainTest : public ::testing::Test {
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "parameter " << i << " differs";
   }
-  std::string sub(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
 };
 
 TEST(Schedule, WarmupStepAndCosine) {

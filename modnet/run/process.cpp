@@ -46,7 +46,7 @@ pid_t spawn(const std::vector<std::string>& argv_s, const std::vector<std::strin
     // If the parent dies, the child is told to stop (as on SIGTERM) rather than run on unattended.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(1);
-    const int fd = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    const int fd = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
       ::dup2(fd, STDOUT_FILENO);

@@ -11,8 +11,9 @@
 namespace modnet::run {
 
 /// Starts `argv[0]` (a path) with `argv` and the environment `env` ("NAME=value"), stdin from
-/// /dev/null and stdout + stderr appended to `log_path`. The child is sent SIGTERM if this process
-/// dies. When exec fails, the child writes `exec_error` to the log and exits 127.
+/// /dev/null and stdout + stderr appended to `log_path` (created if missing). The child is sent
+/// SIGTERM if this process dies. When exec fails, the child writes `exec_error` to the log and
+/// exits 127.
 pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& log_path,
             const std::string& exec_error);
 
