@@ -136,7 +136,8 @@ std::vector<int64_t> modular_hidden(const ModularModelOptions& o, int64_t in, in
 }
 
 Modular make_modular(const ModularModelOptions& options, const ModelContext& c) {
-  ModularOptions m = options.module;
+  ModularModelOptions o = options;
+  auto& m = o.module;
   if (m.modules() == 0) {  // auto: twice the task's true module count
     if (c.task_modules <= 0)
       throw config::OptionError("modules", "a module count K >= 1 (0 = 2k needs a task with a known module count k)",
@@ -146,10 +147,8 @@ Modular make_modular(const ModularModelOptions& options, const ModelContext& c) 
   if (m.module_dim() > c.input_dim)
     throw config::OptionError("module_dim", fmt::format("at most the task's input dimension {}", c.input_dim),
                               std::to_string(m.module_dim()));
-  ModularModelOptions sized = options;
-  sized.module = m;
-  m.in_features(c.input_dim).out_features(c.output_dim).hidden(modular_hidden(sized, c.input_dim, c.output_dim));
-  return Modular(m);
+  const auto hidden = modular_hidden(o, c.input_dim, c.output_dim);
+  return Modular(m.in_features(c.input_dim).out_features(c.output_dim).hidden(hidden));
 }
 
 }  // namespace modnet::models
