@@ -18,9 +18,11 @@
 #include "modnet/core/config.h"
 #include "modnet/core/device.h"
 #include "modnet/core/error.h"
+#include "modnet/core/files.h"
 #include "modnet/init/kernel_init.h"
 #include "fixtures.h"
 #include "modnet/models/modular.h"
+#include "modnet/run/experiment.h"
 #include "shell.h"
 
 namespace fs = std::filesystem;
@@ -278,3 +280,53 @@ TEST_F(BenchTest, BinaryWritesJsonReport) {
 }
 
 }  // namespace
+
+// ---- end to end ---------------------------------------------------------------------------------
+
+TEST_F(BenchTest, EndToEndTimesAWholeRunPhaseByPhase) {
+  const TempDir temp("bench-e2e");
+  // A small sine run with the kernel initialiser, written as a config file like the benchmark's.
+  auto cfg = modnet::run::load_experiment_config(
+      std::string(MODNET_SOURCE_DIR) + "/configs/sine/kernel_modular.yaml",
+      {"task.n_train=300", "task.n_val=64", "task.n_test=128", "train.steps=5", "train.batch_size=64",
+       "train.eval_every=2", "init.steps=3", "init.batch_size=32", "train.progress=false", "init.progress=false",
+       "log_level=warn", "analysis.chance_samples=8"});
+  const auto config_path = (temp.path() / "e2e.yaml").string();
+  modnet::write_file_atomic(config_path, modnet::run::experiment_config_yaml(cfg));
+  bench::BenchOptions o;
+  o.end_to_end_config = config_path;
+  o.end_to_end_out = (temp.path() / "run").string();
+  const auto r = bench::run_end_to_end(o);
+  EXPECT_EQ(r.steps, 5);       // ceil(300 / 64)
+  EXPECT_EQ(r.samples, 300);   // one pass, the last batch partial
+  // FLOPs per sample: 3 × the modular forward of the config's model.
+  modnet::run::Experiment e(cfg);
+  const auto& m = *std::dynamic_pointer_cast<models::ModularImpl>(e.model().ptr());
+  EXPECT_DOUBLE_EQ(r.flops_per_sample, 3 * bench::modular_forward_flops(1, m.options.in_features(), m.options.modules(),
+                                                                        m.options.module_dim(), m.options.hidden(),
+                                                                        m.options.out_features()));
+  // Every phase measured, and together they are the run.
+  ASSERT_EQ(r.phases.size(), 7u);
+  double sum = 0;
+  for (const auto& [phase, seconds] : r.phases) {
+    EXPECT_GE(seconds, 0.0) << phase;
+    sum += seconds;
+  }
+  for (const char* phase : {"load", "kernel init", "train steps", "evaluations during training", "final evaluation", "write"})
+    EXPECT_GT(r.phase(phase), 0.0) << phase;
+  EXPECT_NEAR(sum, r.wall_seconds, 1e-6 + 1e-3 * r.wall_seconds);
+  EXPECT_GT(r.post_training_fraction(), 0.0);
+  EXPECT_LT(r.post_training_fraction(), 1.0);
+  EXPECT_TRUE(fs::exists(temp.path() / "run" / "summary.json"));  // end_to_end_out is kept
+}
+
+TEST_F(BenchTest, EndToEndWithoutAConfigIsAClearError) {
+  bench::BenchOptions o;
+  o.end_to_end_config = "no/such/config.yaml";
+  try {
+    bench::run_end_to_end(o);
+    ADD_FAILURE() << "expected an error";
+  } catch (const modnet::Error& e) {
+    EXPECT_CONTAINS(std::string(e.what()), "end_to_end_config 'no/such/config.yaml'");
+  }
+}

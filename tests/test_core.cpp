@@ -7,12 +7,14 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <torch/torch.h>
 
 #include "modnet/core/cli.h"
 #include "modnet/core/config.h"
+#include "modnet/core/device.h"
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
 #include "modnet/core/hash.h"
@@ -393,4 +395,27 @@ TEST_F(FilesTest, PrepareRunDir) {
   modnet::write_file_atomic((dir_ / "afile").string(), "x");
   for (auto mode : {RunDirMode::fresh, RunDirMode::force, RunDirMode::resume})
     EXPECT_THROW(modnet::prepare_run_dir((dir_ / "afile").string(), mode), modnet::Error);
+}
+
+TEST(Rng, SampleWithoutReplacementIsTheTailOfThePermutation) {
+  for (int64_t n : {1, 10, 1000}) {
+    for (int64_t k : {int64_t(0), int64_t(1), n / 2, n}) {
+      modnet::Rng r1(5), r2(5);
+      const auto sample = modnet::sample_without_replacement(n, k, r1);
+      const auto full = modnet::permutation(n, r2).flip(0).slice(0, 0, k);  // Fisher-Yates fixes the end first
+      ASSERT_EQ(sample.numel(), k);
+      EXPECT_TRUE(torch::equal(sample, full)) << "n " << n << " k " << k;
+      EXPECT_EQ(std::get<0>(torch::_unique(sample)).numel(), k) << "distinct values";
+      if (k > 0) EXPECT_LT(sample.max().item<int64_t>(), n);
+    }
+  }
+  modnet::Rng r(1);
+  EXPECT_THROW(modnet::sample_without_replacement(5, 6, r), c10::Error);
+}
+
+TEST(Threads, CountsAboveTheCoresAreCapped) {
+  const int64_t cores = std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()));
+  EXPECT_EQ(modnet::cap_threads("threads", 1000), cores);
+  EXPECT_EQ(modnet::cap_threads("threads", 1), 1);
+  EXPECT_EQ(modnet::cap_threads("threads", cores), cores);
 }

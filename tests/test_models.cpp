@@ -408,3 +408,154 @@ TEST_F(ModelsTest, ModularThroughRegistryWithAboutPParameters) {
   auto mono = models::build_model(read_spec("model: {type: monolithic, hidden: [3]}\n"), models::ModelContext{2, 1});
   EXPECT_EQ(models::as_projected(mono), nullptr);
 }
+
+// ---- the fused module stack (models/fused_modules.h) against autograd, in float64 ----------------
+
+namespace {
+
+// The module stack op by op through autograd: the reference of fused_module_mlp.
+torch::Tensor autograd_stack(const torch::Tensor& z, const std::vector<torch::Tensor>& w,
+                             const std::vector<torch::Tensor>& b, models::Activation act, double scale) {
+  torch::Tensor h = z;
+  for (size_t l = 0; l < w.size(); ++l) {
+    h = w[l].size(0) == 1 ? torch::matmul(h, w[l][0]) + b[l][0] : torch::baddbmm(b[l], h, w[l]);
+    if (l + 1 < w.size()) h = models::activate(act, h);
+  }
+  return scale > 0 ? h.sum(0) * scale : h;
+}
+
+struct StackCase {
+  int64_t K, B, in;
+  std::vector<int64_t> hidden;
+  int64_t out;
+  bool shared;
+};
+
+}  // namespace
+
+TEST_F(ModelsTest, FusedModuleStackEqualsAutogradValuesAndGradients) {
+  const std::vector<StackCase> cases{
+      {1, 5, 3, {4}, 1, false},         // K = 1
+      {3, 7, 2, {6, 5}, 2, false},      // the usual two hidden layers
+      {4, 6, 3, {5, 5, 4}, 3, true},    // shared weights, three hidden layers
+      {2, 1, 1, {}, 1, false},          // no hidden layer (affine modules), one sample
+      {1, 4, 2, {3}, 2, true},          // shared and K = 1
+  };
+  const auto opts = torch::TensorOptions().dtype(torch::kDouble);
+  for (const auto& c : cases) {
+    for (const auto& act_name : models::activation_names()) {
+      const auto act = models::parse_activation(act_name);
+      for (double scale : {0.0, 0.5}) {
+        for (bool strided : {false, true}) {
+          const std::string what = fmt::format("K={} B={} shared={} {} scale={} strided={}", c.K, c.B, c.shared,
+                                               act_name, scale, strided);
+          // z as the projection hands it over ([B, K, in] memory, transposed) or contiguous.
+          auto z = strided ? torch::randn({c.B, c.K, c.in}, opts).transpose(0, 1) : torch::randn({c.K, c.B, c.in}, opts);
+          z.requires_grad_(true);
+          std::vector<torch::Tensor> w, b, inputs{z};
+          int64_t in = c.in;
+          auto sizes = c.hidden;
+          sizes.push_back(c.out);
+          const int64_t S = c.shared ? 1 : c.K;
+          for (int64_t out : sizes) {
+            w.push_back(torch::randn({S, in, out}, opts).requires_grad_(true));
+            b.push_back(torch::randn({S, 1, out}, opts).requires_grad_(true));
+            in = out;
+          }
+          inputs.insert(inputs.end(), w.begin(), w.end());
+          inputs.insert(inputs.end(), b.begin(), b.end());
+          models::FusedWorkspace workspace;
+          const auto fused = models::fused_module_mlp(z, w, b, act, scale, &workspace);
+          const auto reference = autograd_stack(z, w, b, act, scale);
+          ASSERT_EQ(fused.sizes(), reference.sizes()) << what;
+          EXPECT_TRUE(torch::allclose(fused, reference, 1e-12, 1e-12)) << what;
+          const auto g = torch::randn_like(reference);
+          const auto gf = torch::autograd::grad({fused}, inputs, {g});
+          const auto gr = torch::autograd::grad({reference}, inputs, {g});
+          for (size_t i = 0; i < inputs.size(); ++i)
+            EXPECT_TRUE(torch::allclose(gf[i], gr[i], 1e-10, 1e-12)) << what << ", gradient of input " << i;
+        }
+      }
+    }
+  }
+}
+
+TEST_F(ModelsTest, FusedModuleStackSkipsTheInputGradientWhenNotNeeded) {
+  const auto opts = torch::TensorOptions().dtype(torch::kDouble);
+  const auto z = torch::randn({3, 4, 2}, opts);  // no gradient wanted, as for the first layer's input
+  const auto w = torch::randn({3, 2, 5}, opts).requires_grad_(true), b = torch::randn({3, 1, 5}, opts).requires_grad_(true);
+  const auto out = models::fused_module_mlp(z, {w}, {b}, models::Activation::relu, 1.0);
+  const auto g = torch::autograd::grad({out.sum()}, {w, b});
+  EXPECT_TRUE(torch::allclose(g[0], torch::bmm(z.transpose(1, 2), torch::ones({3, 4, 5}, opts))));
+  EXPECT_TRUE(torch::allclose(g[1], torch::full({3, 1, 5}, 4.0, opts)));
+}
+
+TEST_F(ModelsTest, FusedModuleStackRejectsMismatchedShapes) {
+  const auto z = torch::randn({3, 4, 2});
+  EXPECT_THROW(models::fused_module_mlp(z, {torch::randn({3, 5, 1})}, {torch::randn({3, 1, 1})},
+                                        models::Activation::relu, 0.0),
+               c10::Error);  // weight input width 5 for inputs of width 2
+  EXPECT_THROW(models::fused_module_mlp(z, {torch::randn({2, 2, 1})}, {torch::randn({2, 1, 1})},
+                                        models::Activation::relu, 0.0),
+               c10::Error);  // 2 weight stacks for 3 modules
+  EXPECT_THROW(models::fused_module_mlp(z, {torch::randn({3, 2, 1})}, {}, models::Activation::relu, 0.0), c10::Error);
+}
+
+TEST_F(ModelsTest, FusedWorkspaceNeverOverwritesABufferAGraphStillHolds) {
+  torch::manual_seed(2);
+  models::Modular model(models::ModularOptions(10, 2, 3, 2).hidden({6, 5}));
+  model->to(torch::kDouble);
+  const auto x1 = torch::randn({8, 10}, torch::kDouble), x2 = torch::randn({8, 10}, torch::kDouble);
+  const auto params = model->parameters();
+  // Alone: each input's forward and gradients.
+  const auto y1 = model->forward(x1).detach();
+  const auto g1 = torch::autograd::grad({model->forward(x1).square().sum()}, params);
+  // Two graphs alive at once (the second forward must not reuse the first's saved buffers), then
+  // the first backward; and again, now that the buffers are free to be reused.
+  for (int round = 0; round < 2; ++round) {
+    auto a = model->forward(x1);
+    auto c = model->forward(x2);
+    EXPECT_TRUE(torch::equal(a.detach(), y1)) << "round " << round;
+    const auto ga = torch::autograd::grad({a.square().sum()}, params);
+    for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(torch::equal(ga[i], g1[i])) << "parameter " << i;
+    (void)c;
+  }
+}
+
+TEST_F(ModelsTest, ModularFusedEqualsAutogradReferenceAndProjectionsAreDMajor) {
+  for (bool shared : {false, true}) {
+    torch::manual_seed(4);
+    models::Modular fused(models::ModularOptions(16, 3, 4, 3).hidden({8, 8}).shared_weights(shared));
+    fused->to(torch::kDouble);
+    auto reference = std::dynamic_pointer_cast<models::ModularImpl>(fused->clone());
+    reference->options.fused(false);
+    ASSERT_TRUE(fused->options.fused());
+    // Û is [K, D, b] stored D-major: read as one [D, K·b] matrix without a copy.
+    const auto u = fused->projections();
+    EXPECT_EQ(u.sizes(), (std::vector<int64_t>{4, 16, 3}));
+    EXPECT_FALSE(u.is_contiguous());
+    EXPECT_TRUE(u.permute({1, 0, 2}).is_contiguous());
+    const auto x = torch::randn({11, 16}, torch::kDouble);
+    const auto a = fused->forward(x), b = reference->forward(x);
+    EXPECT_TRUE(torch::allclose(a, b, 1e-12, 1e-12)) << "shared " << shared;
+    EXPECT_TRUE(torch::allclose(fused->module_outputs(fused->project(x)), reference->module_outputs(reference->project(x)),
+                                1e-12, 1e-12));
+    const auto ga = torch::autograd::grad({a.square().sum()}, fused->parameters());
+    const auto gb = torch::autograd::grad({b.square().sum()}, reference->parameters());
+    for (size_t i = 0; i < ga.size(); ++i) EXPECT_TRUE(torch::allclose(ga[i], gb[i], 1e-10, 1e-12)) << "parameter " << i;
+  }
+}
+
+TEST_F(ModelsTest, FusedModulesTrainAfterAnInferenceModeEvaluationOfTheSameBatchSize) {
+  // The workspace's buffers made during an evaluation (inference mode) are not reused for training.
+  torch::manual_seed(3);
+  models::Modular model(models::ModularOptions(6, 1, 2, 2).hidden({4}));
+  const auto x = torch::randn({5, 6});
+  {
+    c10::InferenceMode inference;
+    (void)model->forward(x);
+  }
+  const auto y = model->forward(x);
+  EXPECT_NO_THROW(y.sum().backward());
+  EXPECT_TRUE(model->projections().grad().defined());
+}

@@ -11,10 +11,12 @@
 #include "modnet/core/log.h"
 #include "modnet/data/sine_wave_task.h"
 #include "modnet/models/mlp.h"
+#include "modnet/models/modular.h"
 #include "modnet/run/experiment.h"
 #include "modnet/train/fused_adam.h"
 #include "modnet/core/csv.h"
 #include "modnet/core/json.h"
+#include "modnet/core/rng.h"
 #include "modnet/train/trainer.h"
 #include "fixtures.h"
 
@@ -413,4 +415,108 @@ TEST(FusedAdam, MatchesTorchAdamStepForStepAndSharesItsState) {
     const auto& s = static_cast<torch::optim::AdamParamState&>(*restored.state().begin()->second);
     EXPECT_EQ(s.step(), 5);
   }
+}
+
+// ---- evaluation subsets and the fused model path -------------------------------------------------
+
+TEST(EvaluationSubset, SeededSortedDistinctAndSized) {
+  const auto a = train::evaluation_subset(1000, 100, 3), b = train::evaluation_subset(1000, 100, 3);
+  const auto c = train::evaluation_subset(1000, 100, 4);
+  ASSERT_EQ(a.numel(), 100);
+  EXPECT_TRUE(torch::equal(a, b));
+  EXPECT_FALSE(torch::equal(a, c));
+  EXPECT_TRUE(torch::equal(a, std::get<0>(a.sort())));
+  EXPECT_EQ(std::get<0>(torch::_unique(a)).numel(), 100);
+  EXPECT_LT(a.max().item<int64_t>(), 1000);
+  EXPECT_FALSE(train::evaluation_subset(1000, 0, 3).defined());     // 0 = the whole split
+  EXPECT_FALSE(train::evaluation_subset(1000, 1000, 3).defined());  // as many as there are
+  EXPECT_FALSE(train::evaluation_subset(10, 50, 3).defined());
+}
+
+TEST_F(TrainTest, TrainLossIsEvaluatedOnASeededSubsetOfTheConfiguredSize) {
+  auto o = options(20);
+  o.train_eval_samples = 100;
+  auto run = [&](uint64_t seed) {
+    auto task = small_task(512);
+    train::Trainer trainer(o, small_model(), task, torch::kCPU, seed, "");
+    return trainer.run();
+  };
+  const auto r1 = run(1), r2 = run(1);
+  EXPECT_EQ(r1.final.at(data::Split::train).samples, 100);
+  EXPECT_EQ(r1.final.at(data::Split::train).loss, r2.final.at(data::Split::train).loss);
+  EXPECT_EQ(r1.final.at(data::Split::test).samples, 512);  // other splits whole
+  // The subset is the one evaluation_subset draws for the trainer's seed.
+  auto task = small_task(512);
+  train::Trainer trainer(o, small_model(), task, torch::kCPU, 1, "");
+  const auto result = trainer.run();
+  auto model = trainer.model();
+  const auto index = train::evaluation_subset(512, 100, modnet::derive_seed(1, "train-eval-subset"));
+  const auto direct = train::evaluate(model, *task, data::Split::train, torch::kCPU, 4096, 0.0, 0, index);
+  EXPECT_DOUBLE_EQ(direct.loss, result.final.at(data::Split::train).loss);
+  // train_eval_samples = 0: the whole training split.
+  o.train_eval_samples = 0;
+  train::Trainer whole(o, small_model(), small_task(512), torch::kCPU, 1, "");
+  EXPECT_EQ(whole.run().final.at(data::Split::train).samples, 512);
+}
+
+TEST_F(TrainTest, EvaluationsDuringTrainingUseEvalSamplesAndTheFinalOneWholeSplits) {
+  auto o = options(50);
+  o.eval_samples = 64;
+  auto task = small_task(512);
+  train::Trainer trainer(o, small_model(), task, torch::kCPU, 1, "");
+  std::vector<int64_t> seen;
+  trainer.add_callback([&](const train::EvalPoint& p) {
+    for (const auto& [split, r] : p.results) seen.push_back(r.samples);
+  });
+  const auto result = trainer.run();
+  ASSERT_FALSE(seen.empty());
+  for (auto n : seen) EXPECT_EQ(n, 64);
+  EXPECT_EQ(result.final.at(data::Split::val).samples, 256);
+  EXPECT_EQ(result.final.at(data::Split::test).samples, 512);
+  EXPECT_GT(result.step_seconds, 0.0);
+  EXPECT_GT(result.eval_seconds, 0.0);
+  EXPECT_GT(result.final_eval_seconds, 0.0);
+}
+
+TEST_F(TrainTest, TrainingWithTheFusedModulesEqualsTheAutogradReference) {
+  auto make = [](bool fused) {
+    torch::manual_seed(9);
+    return torch::nn::AnyModule(
+        models::Modular(models::ModularOptions(8, 1, 4, 2).hidden({16, 16}).fused(fused)));
+  };
+  auto o = options(60);
+  auto fused_model = make(true), reference_model = make(false);
+  expect_equal(params(fused_model), params(reference_model));  // the same start
+  train::Trainer a(o, fused_model, small_task(), torch::kCPU, 1, "");
+  train::Trainer b(o, reference_model, small_task(), torch::kCPU, 1, "");
+  const auto ra = a.run(), rb = b.run();
+  const auto pa = params(fused_model), pb = params(reference_model);
+  for (size_t i = 0; i < pa.size(); ++i)
+    EXPECT_TRUE(torch::allclose(pa[i], pb[i], 1e-4, 1e-5)) << "parameter " << i << " after 60 Adam steps";
+  EXPECT_NEAR(ra.final.at(data::Split::test).loss, rb.final.at(data::Split::test).loss,
+              1e-4 * rb.final.at(data::Split::test).loss);
+}
+
+TEST(FusedAdam, TakesTheFusedPathForStridedParameters) {
+  // The D-major projections of models::Modular: a [K, D, b] view of [D, K, b] memory.
+  torch::manual_seed(5);
+  const auto start = torch::randn({3, 700, 200}).permute({1, 0, 2}).contiguous().permute({1, 0, 2});
+  auto a = start.clone().requires_grad_(true), b = torch::empty_like(start).copy_(start).requires_grad_(true);
+  ASSERT_FALSE(b.is_contiguous());
+  ASSERT_EQ(b.strides(), start.strides());
+  const auto options = torch::optim::AdamOptions(0.01);
+  torch::optim::Adam reference({a}, options);
+  train::FusedAdam fused({b}, options);
+  for (int step = 0; step < 3; ++step) {
+    const auto g = torch::randn({3, 700, 200});
+    for (auto* p : {&a, &b}) p->mutable_grad().reset();
+    (a * g).sum().backward();
+    (b * g).sum().backward();
+    ASSERT_EQ(b.grad().strides(), b.strides()) << "the engine gives a dense parameter's layout to its gradient";
+    reference.step();
+    fused.step();
+    EXPECT_TRUE(fused.fused_last_step());
+  }
+  EXPECT_TRUE(torch::allclose(b, a, 1e-5, 1e-6));
+  EXPECT_EQ(b.strides(), start.strides());
 }

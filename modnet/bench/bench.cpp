@@ -23,7 +23,8 @@ void BenchOptions::resolve(const config::Reader& r) {
   const auto& names = workload_names();
   std::string all;
   for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
-  r.check(!workloads.empty(), "workloads: give at least one workload (" + all + ")");
+  r.check(!workloads.empty() || end_to_end,
+          "workloads: give at least one workload (" + all + "), or end_to_end: true (--end-to-end)");
   std::set<std::string> seen;
   for (const auto& w : workloads) {
     r.check(std::find(names.begin(), names.end(), w) != names.end(),
@@ -50,6 +51,9 @@ std::vector<cli::FlagSpec> bench_flags() {
           {"--device", true, "cpu, cuda, cuda:N or auto (default cpu)", "DEVICE", "device"},
           {"--json", true, "also write the report as JSON to FILE", "FILE"},
           {"--profile", false, "also time the phases of one step of each training workload", "", "profile"},
+          {"--end-to-end", false,
+           "also time one whole training run (configs/bench/end-to-end.yaml), phase by phase; alone with --workloads ''",
+           "", "end_to_end"},
           {"--list", false, "list the workloads and exit"}};
 }
 
@@ -221,6 +225,9 @@ BenchReport run_bench(const BenchOptions& options) {
     r.batched = summarise(time_steps(w.step, timing, device), w.items_per_step, w.flops_per_step, report.gemm.gflops);
     if (w.loop_step)
       r.loop = summarise(time_steps(w.loop_step, timing, device), w.items_per_step, w.flops_per_step, report.gemm.gflops);
+    if (w.reference_step)
+      r.reference =
+          summarise(time_steps(w.reference_step, timing, device), w.items_per_step, w.flops_per_step, report.gemm.gflops);
     if (options.profile && w.profile) {
       // Median over steps of each phase, after the timing above has warmed everything up.
       std::vector<std::vector<double>> samples;
@@ -237,6 +244,11 @@ BenchReport run_bench(const BenchOptions& options) {
               r.loop ? fmt::format(" (per-module loop {:.4g}, batched/loop {:.2f}x)", r.loop->rate, r.speedup()) : "");
     report.results.push_back(std::move(r));
   }
+  if (options.end_to_end) {
+    report.end_to_end = run_end_to_end(options);
+    const auto& e = *report.end_to_end;
+    log::info("end-to-end: {} samples in {:.1f} s = {:.4g} samples/s", e.samples, e.wall_seconds, e.samples_per_second());
+  }
   // Measure the GEMM rate again at the end and keep the better one, so that a slow moment at the
   // start does not make every fraction look good.
   const auto again = measure_gemm_rate(options.gemm_size, timing, device);
@@ -245,6 +257,7 @@ BenchReport run_bench(const BenchOptions& options) {
     for (auto& r : report.results) {
       if (r.flops_per_step > 0) r.batched.gemm_fraction = r.batched.gflops / report.gemm.gflops;
       if (r.loop && r.flops_per_step > 0) r.loop->gemm_fraction = r.loop->gflops / report.gemm.gflops;
+      if (r.reference && r.flops_per_step > 0) r.reference->gemm_fraction = r.reference->gflops / report.gemm.gflops;
     }
   }
   report.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -300,12 +313,17 @@ std::string format_table(const BenchReport& r) {
   out += fmt::format("GEMM rate: float32 mm {0}x{0}x{0}: {1:.1f} GFLOP/s ({2:.2f} ms per GEMM)\n\n", r.gemm.n,
                      r.gemm.gflops, r.gemm.seconds * 1e3);
   out += fmt::format("{:<22} {:>10} {:<15} {:>9} {:>10} {:>9} {:>8} {:>9}\n", "workload", "rate", "unit", "ms/step",
-                     "GFLOP/step", "GFLOP/s", "of GEMM", "batch/loop");
+                     "GFLOP/step", "GFLOP/s", "of GEMM", "speedup");
   for (const auto& w : r.results) {
     out += row(w.name, w.unit, w.batched, w.flops_per_step, w.loop ? fmt::format("{:.2f}x", w.speedup()) : "");
+    if (w.reference)
+      out += row("  autograd reference", w.unit, *w.reference, w.flops_per_step,
+                 fmt::format("{:.2f}x", w.reference->rate > 0 ? w.batched.rate / w.reference->rate : 0.0));
     if (w.loop) out += row("  per-module loop", w.unit, *w.loop, w.flops_per_step, "");
   }
   out += fmt::format("\nFLOPs: GEMM FLOPs only (2mnk per product); a training step counts 3x the forward GEMMs.\n");
+  out += "speedup: on a workload's row, batched over its per-module loop; on an autograd-reference row, the fused\n"
+         "step over that reference.\n";
   for (const auto& w : r.results) {
     if (w.profile.empty()) continue;
     double total = 0;
@@ -313,6 +331,21 @@ std::string format_table(const BenchReport& r) {
     out += fmt::format("\nwhere the time goes: {} (median of 11 profiled steps, {:.3f} ms in all)\n", w.name, total * 1e3);
     for (const auto& [phase, sec] : w.profile)
       out += fmt::format("  {:<28} {:>9.3f} ms {:>6.1f}%\n", phase, sec * 1e3, 100 * sec / total);
+  }
+  if (r.end_to_end) {
+    const auto& e = *r.end_to_end;
+    const double gemm = r.gemm.gflops;
+    out += fmt::format("\nend to end: {} ({}), one whole training run\n", e.config, e.name);
+    out += fmt::format("  {} training samples ({} steps) in {:.1f} s: {:.4g} samples/s over the whole run\n", e.samples,
+                       e.steps, e.wall_seconds, e.samples_per_second());
+    out += fmt::format("  {:.1f} MFLOP per training sample (3x forward GEMMs): whole run {:.1f} GFLOP/s = {:.1f}% of "
+                       "GEMM; training steps {:.1f} GFLOP/s = {:.1f}% of GEMM\n",
+                       e.flops_per_sample / 1e6, e.whole_gflops(), 100 * e.whole_gflops() / gemm,
+                       e.train_steps_gflops(), 100 * e.train_steps_gflops() / gemm);
+    out += fmt::format("  after the last step (final evaluation, writing): {:.1f}% of the run\n",
+                       100 * e.post_training_fraction());
+    for (const auto& [phase, sec] : e.phases)
+      out += fmt::format("  {:<30} {:>9.2f} s {:>6.1f}%\n", phase, sec, 100 * sec / e.wall_seconds);
   }
   out += fmt::format("total {:.1f} s\n", r.total_seconds);
   return out;
@@ -342,6 +375,8 @@ Json report_json(const BenchReport& r) {
   options.set("gemm_size", r.options.gemm_size);
   options.set("data_root", r.options.data_root);
   options.set("seed", r.options.seed);
+  options.set("end_to_end", r.options.end_to_end);
+  if (r.options.end_to_end) options.set("end_to_end_config", r.options.end_to_end_config);
 
   Json gemm;
   gemm.set("n", r.gemm.n);
@@ -365,6 +400,10 @@ Json report_json(const BenchReport& r) {
       j.set("per_module_loop", rate_json(*w.loop, w.items_per_step, w.flops_per_step));
       j.set("speedup_batched_over_loop", w.speedup());
     }
+    if (w.reference) {
+      j.set("autograd_reference", rate_json(*w.reference, w.items_per_step, w.flops_per_step));
+      j.set("speedup_fused_over_reference", w.reference->rate > 0 ? w.batched.rate / w.reference->rate : 0.0);
+    }
     if (!w.profile.empty()) {
       Json prof;
       for (const auto& [phase, sec] : w.profile) prof.set(phase, sec);
@@ -374,6 +413,20 @@ Json report_json(const BenchReport& r) {
   }
 
   Json out;
+  if (r.end_to_end) {
+    const auto& e = *r.end_to_end;
+    Json j, phases;
+    j.set("config", e.config).set("name", e.name).set("samples", e.samples).set("steps", e.steps);
+    j.set("flops_per_sample", e.flops_per_sample).set("wall_seconds", e.wall_seconds);
+    j.set("samples_per_second", e.samples_per_second());
+    j.set("whole_run_gflops", e.whole_gflops()).set("whole_run_gemm_fraction", e.whole_gflops() / r.gemm.gflops);
+    j.set("train_steps_gflops", e.train_steps_gflops())
+        .set("train_steps_gemm_fraction", e.train_steps_gflops() / r.gemm.gflops);
+    j.set("post_training_fraction", e.post_training_fraction());
+    for (const auto& [phase, sec] : e.phases) phases.set(phase, sec);
+    j.set("phase_seconds", phases);
+    out.set("end_to_end", j);
+  }
   out.set("benchmark", "modnet-bench");
   out.set("environment", env);
   out.set("options", options);

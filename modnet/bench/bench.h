@@ -51,6 +51,9 @@ struct BenchOptions {
   std::string data_root = "data/cifar10-jpeg";  // compositional-data images (synthetic when absent)
   int64_t seed = 0;
   bool profile = false;       // also time each phase of one step (where the time goes)
+  bool end_to_end = false;    // also time one whole training run (run_end_to_end)
+  std::string end_to_end_config = "configs/bench/end-to-end.yaml";
+  std::string end_to_end_out;  // keep that run's directory here ("" = a temporary one, removed)
 
   template <class V>
   void fields(V& v) {
@@ -66,6 +69,10 @@ struct BenchOptions {
     v("data_root", data_root, none(), "compositional-data image folder (synthetic images when it is absent)");
     v("seed", seed, at_least(0), "seed of the random inputs and models");
     v("profile", profile, none(), "time the phases of a step (forward, loss, backward, optimiser ...)");
+    v("end_to_end", end_to_end, none(), "also time one whole modnet-train run of end_to_end_config, phase by phase");
+    v("end_to_end_config", end_to_end_config, none(), "the experiment config the end-to-end run trains");
+    v("end_to_end_out", end_to_end_out, none(),
+      "run directory of the end-to-end run, kept (\"\" = a temporary directory, removed afterwards)");
   }
   void resolve(const config::Reader& r);
 };
@@ -140,6 +147,7 @@ struct Workload {
   std::string flop_formula;          // how flops_per_step was counted, with the sizes filled in
   std::function<void()> step;
   std::function<void()> loop_step;   // empty when there is no loop formulation
+  std::function<void()> reference_step;  // the autograd reference of a fused step (empty: none)
   /// One step timed phase by phase (the device synchronised between phases): (phase, seconds).
   /// Empty when the workload has no breakdown.
   std::function<std::vector<std::pair<std::string, double>>()> profile;
@@ -154,6 +162,31 @@ struct WorkloadContext {
 /// Builds a workload by name (ConfigError for an unknown name).
 Workload make_workload(const std::string& name, const WorkloadContext& context);
 
+// ---- end to end -----------------------------------------------------------------------------------
+
+/// Forward GEMM FLOPs per sample of a built model (modular or MLP; 0 for other model types).
+double model_forward_flops(const torch::nn::AnyModule& model);
+
+/// One whole training run, as `modnet-train --config FILE --out DIR` does it (run::Experiment:
+/// load the data and build the model, initialise, train, evaluate, write), timed phase by phase.
+struct EndToEndResult {
+  std::string config;                 // the experiment config file
+  std::string name;                   // its `name`
+  int64_t samples = 0;                // training samples seen (steps × batch, the last batch partial)
+  int64_t steps = 0;
+  double flops_per_sample = 0;        // training FLOPs per sample: 3 × forward GEMMs (the convention)
+  double wall_seconds = 0;            // the whole run
+  std::vector<std::pair<std::string, double>> phases;  // load, init, train steps, eval, final eval, write
+  double samples_per_second() const { return wall_seconds > 0 ? double(samples) / wall_seconds : 0.0; }
+  double train_flops() const { return double(samples) * flops_per_sample; }
+  double phase(const std::string& name) const;
+  double train_steps_gflops() const;  // training FLOPs / training-step seconds
+  double whole_gflops() const { return wall_seconds > 0 ? train_flops() / wall_seconds / 1e9 : 0.0; }
+  /// Share of the run after the last training step: the final evaluation and writing.
+  double post_training_fraction() const;
+};
+EndToEndResult run_end_to_end(const BenchOptions& options);
+
 // ---- a run and its report -------------------------------------------------------------------------
 
 struct RateSummary {
@@ -167,7 +200,8 @@ struct WorkloadResult {
   std::string name, description, unit, flop_formula;
   double items_per_step = 0, flops_per_step = 0;
   RateSummary batched;
-  std::optional<RateSummary> loop;  // per-module loop formulation
+  std::optional<RateSummary> loop;       // per-module loop formulation
+  std::optional<RateSummary> reference;  // the autograd reference (models::Modular fused(false))
   double speedup() const { return loop && loop->rate > 0 ? batched.rate / loop->rate : 0.0; }
   std::vector<std::pair<std::string, double>> profile;  // phase -> median seconds per step (--profile)
 };
@@ -178,6 +212,7 @@ struct BenchReport {
   int64_t threads = 0, blas_threads = -1, cpu_cores = 0;
   GemmRate gemm;
   std::vector<WorkloadResult> results;
+  std::optional<EndToEndResult> end_to_end;
   double total_seconds = 0;
 };
 

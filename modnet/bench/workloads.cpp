@@ -64,21 +64,35 @@ Workload modular_training(const std::string& name, const std::string& descriptio
       "module {}->{}->{}",
       s.batch, s.D, s.K, s.b, s.b, join(s.hidden), s.out);
   auto step = [model, adam, x, target, loss](bool per_module) mutable {
-    adam->zero_grad();
+    for (auto& p : model->parameters()) p.mutable_grad().reset();  // as the trainer does
     const auto pred = per_module ? model->forward_per_module(x) : model->forward(x);
     loss(pred, target).backward();
     adam->step();
   };
   w.step = [step]() mutable { step(false); };
   w.loop_step = [step]() mutable { step(true); };
+  // The same batched network through autograd op by op (fused(false)): what the fused module
+  // stack saves.
+  auto reference = std::dynamic_pointer_cast<models::ModularImpl>(model->clone());
+  reference->options.fused(false);
+  auto reference_adam = std::make_shared<train::FusedAdam>(reference->parameters(), torch::optim::AdamOptions(1e-3));
+  w.reference_step = [reference, reference_adam, x, target, loss]() mutable {
+    for (auto& p : reference->parameters()) p.mutable_grad().reset();
+    loss(reference->forward(x), target).backward();
+    reference_adam->step();
+  };
   w.profile = [model, adam, x, target, loss, device]() mutable {
     PhaseTimer t(device);
-    adam->zero_grad();
+    for (auto& p : model->parameters()) p.mutable_grad().reset();
     t.mark("zero_grad");
     const auto z = model->project(x);
     t.mark("forward: projection GEMM");
-    const auto pred = model->module_outputs(z).sum(0) / std::sqrt(double(z.size(0)));
-    t.mark("forward: module MLPs (bmm)");
+    const double scale = 1.0 / std::sqrt(double(z.size(0)));
+    const auto pred = model->options.fused()
+                          ? models::fused_module_mlp(z, model->weights(), model->biases(), model->module_activation(),
+                                                     scale, nullptr)
+                          : model->module_outputs(z).sum(0) * scale;
+    t.mark("forward: module MLPs");
     auto l = loss(pred, target);
     t.mark("loss");
     l.backward();
@@ -164,7 +178,8 @@ Workload kernel_init(const WorkloadContext& c) {
   ymat = (ymat - ymat.mean(0, true)).to(c.device);                             // center_targets
   const auto y = ymat.unsqueeze(0).expand({K, -1, -1}).contiguous();          // targets: all
   auto u0 = std::get<0>(torch::linalg_qr(torch::randn({K, D, b}, gen, torch::kFloat), "reduced"));
-  auto u = u0.to(c.device).requires_grad_(true);
+  // D-major, as models::Modular stores its projections (the initialiser optimises a copy of them).
+  auto u = u0.to(c.device).permute({1, 0, 2}).contiguous().permute({1, 0, 2}).requires_grad_(true);
   auto adam = std::make_shared<torch::optim::Adam>(std::vector<torch::Tensor>{u}, torch::optim::AdamOptions(o.lr));
   Workload w;
   w.name = "kernel-init";

@@ -2,9 +2,12 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <fstream>
+#include <thread>
 
 #include "modnet/core/error.h"
+#include "modnet/core/log.h"
 
 namespace modnet {
 
@@ -67,9 +70,17 @@ std::string describe_device(const torch::Device& device) {
   return fmt::format("cpu ({} threads, BLAS {})", torch::get_num_threads(), blas_library());
 }
 
+int64_t cap_threads(const char* key, int64_t wanted) {
+  const int64_t cores = std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()));
+  if (wanted <= cores) return wanted;
+  // More threads than cores only adds contention (a 3-second run took minutes with 1000).
+  log::warn("{} = {} exceeds this machine's {} cores; using {}", key, wanted, cores, cores);
+  return cores;
+}
+
 bool apply_thread_policy(int64_t torch_threads, int64_t blas_threads_wanted) {
-  torch::set_num_threads(static_cast<int>(torch_threads > 0 ? torch_threads : 1));
-  return blas_threads_wanted <= 0 || set_blas_threads(static_cast<int>(blas_threads_wanted));
+  torch::set_num_threads(static_cast<int>(torch_threads > 0 ? cap_threads("threads", torch_threads) : 1));
+  return blas_threads_wanted <= 0 || set_blas_threads(static_cast<int>(cap_threads("blas_threads", blas_threads_wanted)));
 }
 
 void set_threads(int64_t threads) {

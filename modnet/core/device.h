@@ -18,8 +18,11 @@ void set_threads(int64_t threads);
 /// OPENBLAS_NUM_THREADS) when 0. On the 2-core machine torch 1 + OpenBLAS 2 trains the CIFAR
 /// workloads 1.4x faster than 2 + 1 and 1 + 1, and 2 + 2 (both pools on every core) is up to 4x
 /// slower than any; sweeps running N jobs set OPENBLAS_NUM_THREADS = cores / N for each.
+/// Counts above the number of cores are capped to it, with a warning (cap_threads).
 /// Returns false when blas_threads > 0 but the BLAS is not OpenBLAS (nothing set for it).
 bool apply_thread_policy(int64_t torch_threads, int64_t blas_threads);
+/// `wanted`, or the machine's core count when it is larger (a warning naming `key` says so).
+int64_t cap_threads(const char* key, int64_t wanted);
 /// Sets OpenBLAS's thread count (openblas_set_num_threads, looked up at run time). Returns false,
 /// changing nothing, when the BLAS in use is not OpenBLAS or n < 1. torch's intra-op threads
 /// (set_threads) do not reach OpenBLAS's own thread pool.

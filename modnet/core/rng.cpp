@@ -1,5 +1,7 @@
 #include "modnet/core/rng.h"
 
+#include <unordered_map>
+
 #include "modnet/core/hash.h"
 
 namespace modnet {
@@ -35,6 +37,25 @@ torch::Tensor permutation(int64_t n, Rng& rng) {
   auto out = torch::arange(n, torch::kLong);
   auto* p = out.data_ptr<int64_t>();
   for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[rng.below(static_cast<uint64_t>(i) + 1)]);
+  return out;
+}
+
+torch::Tensor sample_without_replacement(int64_t n, int64_t k, Rng& rng) {
+  TORCH_CHECK(k >= 0 && k <= n, "sample_without_replacement: k must be in [0, n], got k = ", k, ", n = ", n);
+  auto out = torch::empty({k}, torch::kLong);
+  auto* o = out.data_ptr<int64_t>();
+  std::unordered_map<int64_t, int64_t> moved;  // positions whose value a swap has changed
+  auto at = [&](int64_t i) {
+    auto it = moved.find(i);
+    return it == moved.end() ? i : it->second;
+  };
+  for (int64_t t = 0; t < k; ++t) {
+    const int64_t i = n - 1 - t;
+    const auto j = static_cast<int64_t>(rng.below(static_cast<uint64_t>(i) + 1));
+    const int64_t vi = at(i), vj = at(j);
+    moved[j] = vi;
+    o[t] = vj;  // position i now holds vj, and is never touched again
+  }
   return out;
 }
 

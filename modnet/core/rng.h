@@ -34,5 +34,8 @@ class Rng {
 
 /// A permutation of 0..n-1 (Fisher-Yates driven by Rng) as an int64 tensor.
 torch::Tensor permutation(int64_t n, Rng& rng);
+/// `k` distinct values of 0..n-1, uniformly at random (the last k positions of permutation()'s
+/// Fisher-Yates, run for k swaps only: O(k) time and memory however large n is).
+torch::Tensor sample_without_replacement(int64_t n, int64_t k, Rng& rng);
 
 }  // namespace modnet

@@ -99,7 +99,7 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
   auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   for (int64_t step = 0; step <= o.steps; ++step) {
     // A fresh mini-batch of the training split each step (seeded, without replacement within it).
-    auto index = permutation(n_train, rng).slice(0, 0, n);
+    auto index = sample_without_replacement(n_train, n, rng);
     const auto batch = task.get(data::Split::train, index, ctx.device);
     auto ymat = task.target_matrix(batch.y).to(batch.x.scalar_type());
     if (o.center_targets) ymat = ymat - ymat.mean(0, true);

@@ -1,5 +1,7 @@
 #include "modnet/init/kernel_objective.h"
 
+#include <torch/autograd.h>
+
 namespace modnet::init {
 
 torch::Tensor pairwise_sq_distances(const torch::Tensor& z) {
@@ -19,7 +21,8 @@ torch::Tensor median_sq_distance(const torch::Tensor& sqd) {
   return std::get<0>(off.median(1));
 }
 
-torch::Tensor rbf_gram(const torch::Tensor& z, double scale, bool fixed, bool bandwidth_grad, torch::Tensor* sigma2_out) {
+torch::Tensor rbf_gram_reference(const torch::Tensor& z, double scale, bool fixed, bool bandwidth_grad,
+                                 torch::Tensor* sigma2_out) {
   TORCH_CHECK(scale > 0, "rbf_gram: bandwidth scale must be positive, got ", scale);
   const auto sqd = pairwise_sq_distances(z);
   torch::Tensor sigma2;
@@ -32,6 +35,79 @@ torch::Tensor rbf_gram(const torch::Tensor& z, double scale, bool fixed, bool ba
   }
   if (sigma2_out) *sigma2_out = sigma2.detach();
   return torch::exp(-sqd / (2 * sigma2.view({-1, 1, 1})));
+}
+
+namespace {
+
+// G = exp(−D / 2σ²), D_ab = ‖z_a − z_b‖², σ² = scale²·median_{a<b} D_ab (or scale² when fixed), as
+// one autograd node. With P = ∂J/∂G and W = P ⊙ G the backward is
+//   S = −W / 2σ²  (+ scale²·Σ(W ⊙ D)/2σ⁴ at the median's entry, when the bandwidth has a gradient)
+//   ∂J/∂z_a = 2 Σ_b (S + Sᵀ)_ab (z_a − z_b) = 2 (rowsum(T)_a z_a − (T z)_a),  T = S + Sᵀ
+// a handful of passes over the [K, n, n] matrices and one batched GEMM, where autograd runs about
+// twenty (exp, division, clamp, the broadcast sums, the median's scatter, the GEMM's two sides).
+// Where D was clamped at 0 (coincident points) the true gradient is 0 and so is z_a − z_b.
+struct RbfGram : public torch::autograd::Function<RbfGram> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor z, double scale, bool fixed,
+                               bool bandwidth_grad, torch::Tensor* sigma2_out) {
+    const int64_t K = z.size(0), n = z.size(1);
+    const auto sq = z.square().sum(-1);  // [K, n]
+    auto d = torch::baddbmm(sq.unsqueeze(2), z, z.transpose(1, 2), /*beta=*/1, /*alpha=*/-2);
+    d.add_(sq.unsqueeze(1)).clamp_min_(0);
+    d.diagonal(0, 1, 2).zero_();  // exactly 0: a point's distance to itself
+    torch::Tensor sigma2, median_at;  // median_at: the flat [n·n] position of each module's median
+    bool median_grad = false;
+    if (fixed) {
+      sigma2 = torch::full({K}, scale * scale, z.options());
+    } else {
+      TORCH_CHECK(n >= 2, "rbf_gram: the median bandwidth needs at least 2 points, got ", n);
+      const auto iu = torch::triu_indices(n, n, 1, torch::TensorOptions().dtype(torch::kLong).device(z.device()));
+      const auto flat = iu[0] * n + iu[1];
+      const auto [med, which] = d.view({K, n * n}).index_select(1, flat).median(1);  // partial selection
+      median_at = flat.index_select(0, which);
+      sigma2 = (scale * scale) * med.clamp_min(1e-12);
+      median_grad = bandwidth_grad;
+      ctx->saved_data["median_live"] = (med > 1e-12).to(z.scalar_type());  // where the clamp passes a gradient
+    }
+    if (sigma2_out) *sigma2_out = sigma2.clone();
+    auto gram = d * (-0.5 / sigma2).view({K, 1, 1});
+    gram.exp_();
+    ctx->save_for_backward({z, gram, d, sigma2});
+    ctx->saved_data["median_grad"] = median_grad;
+    ctx->saved_data["scale2"] = scale * scale;
+    if (median_grad) ctx->saved_data["median_at"] = median_at;
+    return gram;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &z = saved[0], &gram = saved[1], &d = saved[2], &sigma2 = saved[3];
+    const int64_t K = z.size(0), n = z.size(1);
+    torch::Tensor grad_z;
+    if (!ctx->needs_input_grad(0)) return {grad_z, {}, {}, {}, {}};
+    auto s = (grad_outputs[0] * gram).contiguous();  // W = ∂J/∂G ⊙ G (the incoming layout may be any)
+    torch::Tensor grad_median;
+    if (ctx->saved_data["median_grad"].toBool()) {
+      // ∂J/∂σ² = Σ W⊙D / 2σ⁴, as a batched dot product (no [K, n, n] temporary).
+      const auto dot = torch::bmm(s.reshape({K, 1, n * n}), d.reshape({K, n * n, 1})).view({K});
+      grad_median = dot / (2 * sigma2.square()) * ctx->saved_data["scale2"].toDouble() *
+                    ctx->saved_data["median_live"].toTensor();
+    }
+    s.mul_((-0.5 / sigma2).view({K, 1, 1}));  // S = ∂J/∂D
+    if (grad_median.defined())
+      s.view({K, n * n}).scatter_add_(1, ctx->saved_data["median_at"].toTensor().view({K, 1}), grad_median.view({K, 1}));
+    const auto t = s + s.transpose(1, 2);
+    grad_z = torch::bmm(t, z).mul_(-2).add_(z * (2 * t.sum(2)).unsqueeze(2));
+    return {grad_z, {}, {}, {}, {}};
+  }
+};
+
+}  // namespace
+
+torch::Tensor rbf_gram(const torch::Tensor& z, double scale, bool fixed, bool bandwidth_grad, torch::Tensor* sigma2_out) {
+  TORCH_CHECK(scale > 0, "rbf_gram: bandwidth scale must be positive, got ", scale);
+  TORCH_CHECK(z.dim() == 3, "rbf_gram: expected z [K, n, b], got ", z.sizes());
+  return RbfGram::apply(z, scale, fixed, bandwidth_grad, sigma2_out);
 }
 
 torch::Tensor tangent_gram(models::ProjectedModules& model, const torch::Tensor& z) {
@@ -74,6 +150,41 @@ torch::Tensor tangent_gram(models::ProjectedModules& model, const torch::Tensor&
   return gram / double(d);
 }
 
+namespace {
+
+// J = tr(Yᵀ M⁻¹ Y) / n with M = G + c·I (c = ε·mean diag G, a constant): one Cholesky factor for
+// the forward, and a closed-form backward that needs no second factorisation or triangular solve:
+//   A = M⁻¹Y,  ∂J/∂G = −A·Aᵀ / n,  ∂J/∂Y = 2A / n.
+// (Autograd through linalg_cholesky and cholesky_solve runs two more triangular solves of n×n
+// right-hand sides per module: most of the initialiser's time.)
+struct MinNormObjective : public torch::autograd::Function<MinNormObjective> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor gram, torch::Tensor y,
+                               double jitter) {
+    const int64_t n = gram.size(1);
+    const auto diag_mean = gram.diagonal(0, 1, 2).mean(-1);  // [K]
+    auto reg = gram.clone();
+    reg.diagonal(0, 1, 2).add_((jitter * diag_mean).unsqueeze(1));
+    const auto chol = torch::linalg_cholesky(reg);
+    const auto alpha = torch::cholesky_solve(y, chol);  // (G + εI)⁻¹ Y
+    ctx->save_for_backward({alpha});
+    ctx->saved_data["n"] = n;
+    return (y * alpha).sum({1, 2}) / double(n);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto alpha = ctx->get_saved_variables()[0];
+    const double n = double(ctx->saved_data["n"].toInt());
+    const auto g = grad_outputs[0].view({-1, 1, 1});  // [K, 1, 1]
+    torch::Tensor grad_gram, grad_y;
+    if (ctx->needs_input_grad(0)) grad_gram = torch::bmm(alpha, alpha.transpose(1, 2)).mul_(-g / n);
+    if (ctx->needs_input_grad(1)) grad_y = alpha * (2.0 * g / n);
+    return {grad_gram, grad_y, torch::Tensor()};
+  }
+};
+
+}  // namespace
+
 torch::Tensor min_norm_objective(const torch::Tensor& gram, const torch::Tensor& y, double jitter) {
   TORCH_CHECK(gram.dim() == 3 && gram.size(1) == gram.size(2), "min_norm_objective: expected gram [K, n, n], got ",
               gram.sizes());
@@ -81,12 +192,16 @@ torch::Tensor min_norm_objective(const torch::Tensor& gram, const torch::Tensor&
               "min_norm_objective: expected y [", gram.size(0), ", ", gram.size(1), ", d], got ", y.sizes());
   TORCH_CHECK(jitter > 0, "min_norm_objective: jitter must be positive (it keeps the Cholesky factorisation "
               "defined), got ", jitter);
+  return MinNormObjective::apply(gram, y, jitter);
+}
+
+torch::Tensor min_norm_objective_reference(const torch::Tensor& gram, const torch::Tensor& y, double jitter) {
   const int64_t n = gram.size(1);
   const auto diag_mean = gram.diagonal(0, 1, 2).mean(-1).detach();  // [K]
   const auto eye = torch::eye(n, gram.options());
   const auto reg = gram + (jitter * diag_mean).view({-1, 1, 1}) * eye;
   const auto chol = torch::linalg_cholesky(reg);
-  const auto alpha = torch::cholesky_solve(y, chol);  // (G + εI)⁻¹ Y
+  const auto alpha = torch::cholesky_solve(y, chol);
   return (y * alpha).sum({1, 2}) / double(n);
 }
 

@@ -18,8 +18,13 @@ torch::Tensor median_sq_distance(const torch::Tensor& sqd);
 /// median heuristic), or σ = scale when `fixed`. `bandwidth_grad` lets the gradient flow through
 /// the median; with it the Gram matrix, and so the objective, does not change when Û is rescaled.
 /// `sigma2_out` receives σ² per module when given.
+/// One autograd node with a closed-form backward (a few passes over the Gram matrices and one
+/// batched GEMM); the diagonal distances are exactly 0.
 torch::Tensor rbf_gram(const torch::Tensor& z, double scale, bool fixed, bool bandwidth_grad,
                        torch::Tensor* sigma2_out = nullptr);
+/// The same Gram matrices through autograd op by op: the reference rbf_gram is tested against.
+torch::Tensor rbf_gram_reference(const torch::Tensor& z, double scale, bool fixed, bool bandwidth_grad,
+                                 torch::Tensor* sigma2_out = nullptr);
 
 /// The modules' empirical neural tangent kernels at their current weights, as functions of the
 /// projected inputs (the module MLP's parameters, not Û), averaged over output units:
@@ -29,6 +34,11 @@ torch::Tensor tangent_gram(models::ProjectedModules& model, const torch::Tensor&
 
 /// J_j = tr(Y_jᵀ (G_j + ε·mean(diag G_j)·I)⁻¹ Y_j) / n by batched Cholesky (never an explicit
 /// inverse). gram [K, n, n], y [K, n, d] → [K]. `jitter` ε is relative to the kernel's diagonal.
+/// One autograd node with a closed-form backward (∂J/∂G = −A·Aᵀ/n, A = (G + εI)⁻¹Y): the forward's
+/// Cholesky factor is the only factorisation.
 torch::Tensor min_norm_objective(const torch::Tensor& gram, const torch::Tensor& y, double jitter);
+/// The same objective through autograd op by op (linalg_cholesky, cholesky_solve): the reference
+/// min_norm_objective is tested against.
+torch::Tensor min_norm_objective_reference(const torch::Tensor& gram, const torch::Tensor& y, double jitter);
 
 }  // namespace modnet::init

@@ -31,7 +31,9 @@ void ModularImpl::reset() {
       u = torch::randn({K, D, b}) * (o.projection_scale() / std::sqrt(double(D)));
     }
   }
-  projections_ = register_parameter("projections", u.contiguous());
+  // D-major storage (see the header): a [K, D, b] view of [D, K, b] memory.
+  projections_ = register_parameter("projections", u.permute({1, 0, 2}).contiguous().permute({1, 0, 2}));
+  workspace_ = std::make_shared<FusedWorkspace>();
 
   weights_.clear();
   biases_.clear();
@@ -60,7 +62,8 @@ void ModularImpl::pretty_print(std::ostream& stream) const {
   stream << "modnet::models::Modular(K=" << options.modules() << ", D=" << options.in_features()
          << ", b=" << options.module_dim() << ", module " << options.module_dim();
   for (auto w : options.hidden()) stream << "->" << w;
-  stream << "->" << options.out_features() << (options.shared_weights() ? ", shared" : "") << ")";
+  stream << "->" << options.out_features() << (options.shared_weights() ? ", shared" : "")
+         << (options.fused() ? "" : ", autograd reference") << ")";
 }
 
 torch::Tensor ModularImpl::project(const torch::Tensor& x) {
@@ -73,6 +76,7 @@ torch::Tensor ModularImpl::module_outputs(const torch::Tensor& z) {
   TORCH_CHECK(z.dim() == 3 && z.size(0) == options.modules() && z.size(2) == options.module_dim(),
               "Modular::module_outputs: expected z [", options.modules(), ", B, ", options.module_dim(), "], got ",
               z.sizes());
+  if (options.fused()) return fused_module_mlp(z, weights_, biases_, activation_, 0.0, workspace_.get());
   torch::Tensor h = z;
   const size_t L = weights_.size();
   for (size_t l = 0; l < L; ++l) {
@@ -87,7 +91,11 @@ torch::Tensor ModularImpl::module_outputs(const torch::Tensor& z) {
 }
 
 torch::Tensor ModularImpl::forward(torch::Tensor x) {
-  const auto out = module_outputs(project(x));  // [K, B, out]
+  const auto z = project(x);
+  if (options.fused())
+    return fused_module_mlp(z, weights_, biases_, activation_, 1.0 / std::sqrt(double(options.modules())),
+                            workspace_.get());
+  const auto out = module_outputs(z);  // [K, B, out]
   return out.sum(0) / std::sqrt(double(options.modules()));
 }
 

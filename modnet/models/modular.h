@@ -2,7 +2,13 @@
 // The modular network of PAPER.md §4: ŷ(x) = (1/√K)·Σ_j f_j(Û_jᵀx). The K projections are one
 // [K, D, b] parameter and the K module MLPs are stacked [K, in, out] weights, so the whole forward
 // pass is one GEMM for the projections and one batched GEMM (baddbmm) per layer - no loop over
-// modules.
+// modules. By default the module stack (and the sum over modules) is one autograd node with a
+// hand-written backward (models/fused_modules.h); `fused(false)` runs the same computation through
+// autograd op by op, the reference.
+//
+// The projections are a [K, D, b] parameter stored D-major (memory of a [D, K, b] tensor, strides
+// (b, K·b, 1)), so that x·[Û_1 … Û_K] reads them as one [D, K·b] matrix without a copy, and its
+// gradient comes back in the same layout.
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "modnet/core/config.h"
+#include "modnet/models/fused_modules.h"
 #include "modnet/models/mlp.h"
 #include "modnet/models/projected.h"
 #include "modnet/models/registry.h"
@@ -28,6 +35,7 @@ struct ModularOptions {
   TORCH_ARG(bool, shared_weights) = false;  // one module MLP shared by all modules
   TORCH_ARG(std::string, projection_init) = "orthonormal";  // orthonormal | gaussian
   TORCH_ARG(double, projection_scale) = 1.0;  // orthonormal: column norm; gaussian: std·√D
+  TORCH_ARG(bool, fused) = true;  // module stack as one autograd node (false: autograd op by op)
 };
 
 class ModularImpl : public torch::nn::Cloneable<ModularImpl>, public ProjectedModules {
@@ -47,6 +55,9 @@ class ModularImpl : public torch::nn::Cloneable<ModularImpl>, public ProjectedMo
   torch::Tensor module_outputs(const torch::Tensor& z) override;
   std::vector<std::pair<torch::Tensor, torch::Tensor>> module_layers() override;
   Activation module_activation() const override { return activation_; }
+  /// The stacked module weights [K|1, in, out] and biases [K|1, 1, out], layer by layer.
+  const std::vector<torch::Tensor>& weights() const { return weights_; }
+  const std::vector<torch::Tensor>& biases() const { return biases_; }
 
   ModularOptions options;
 
@@ -54,6 +65,7 @@ class ModularImpl : public torch::nn::Cloneable<ModularImpl>, public ProjectedMo
   Activation activation_ = Activation::relu;
   torch::Tensor projections_;
   std::vector<torch::Tensor> weights_, biases_;
+  std::shared_ptr<FusedWorkspace> workspace_;  // the fused forward's buffers (each clone its own)
 };
 TORCH_MODULE(Modular);
 
@@ -77,6 +89,8 @@ struct ModularModelOptions : WidthOptions {
     v("shared_weights", module.shared_weights(), none(), "share one module MLP between all modules");
     v("projection_init", module.projection_init(), one_of({"orthonormal", "gaussian"}), "random init of Û");
     v("projection_scale", module.projection_scale(), greater_than(0), "scale of the random Û");
+    v("fused", module.fused(), none(),
+      "module MLPs as one autograd node with a hand-written backward (false: autograd op by op, the reference)");
   }
 };
 

@@ -67,7 +67,14 @@ void check_experiment(const ExperimentConfig& config) {
   models::build_model(config.model, models::ModelContext{shape->input_dim, shape->output_dim, shape->modules});
 }
 
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
 Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), device_(resolve_device(config_.device)) {
+  const auto t0 = std::chrono::steady_clock::now();
   log::set_level(log::parse_level(config_.log_level));
   if (!apply_thread_policy(config_.threads, config_.blas_threads))
     log::warn("blas_threads = {} ignored: the BLAS in use ({}) is not OpenBLAS", config_.blas_threads, blas_library());
@@ -77,6 +84,7 @@ Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), de
   seed_global(derive_seed(seed, "model"));
   model_ = models::build_model(config_.model, context);
   model_.ptr()->to(device_);
+  load_seconds_ = seconds_since(t0);
 }
 
 int64_t Experiment::parameter_count() const { return models::parameter_count(*model_.ptr()); }
@@ -113,6 +121,7 @@ train::TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, 
 
   // The initialiser runs once, before the first step; its report is kept for resumed runs.
   Json init_summary;
+  double init_seconds = 0.0;
   if (mode == RunDirMode::resume) {
     if (file_exists(run_dir.init_json())) {
       const auto saved = YAML::LoadFile(run_dir.init_json());
@@ -139,6 +148,7 @@ train::TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, 
       ctx.probe = [&](const torch::Tensor& u) { return std::vector<double>{*slot_focus(projected, *task_, u)}; };
     }
     const auto report = init::build_initializer(*config_.init)->run(model_, ctx);
+    init_seconds = report.seconds;
     init_summary.set("init_type", report.type)
         .set("init_steps", report.steps)
         .set("init_seconds", report.seconds)
@@ -170,6 +180,7 @@ train::TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, 
     });
   auto result = trainer.run(until_step);
   if (!result.finished) return result;
+  const auto after_training = std::chrono::steady_clock::now();
 
   if (config_.analysis.tsne && projected && !task_->true_projections().empty()) write_tsne(out_dir);
 
@@ -184,7 +195,6 @@ train::TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, 
       .set("stopped_early", result.stopped_early)
       .set("best_step", result.best_step)
       .set("train_seconds", result.seconds)
-      .set("wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count())
       .set("config_hash", config::hash(config::write(config_)))
       .set("device", device_.str());
   summary.merge(init_summary);
@@ -211,15 +221,26 @@ train::TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, 
     }
     write_file_atomic(run_dir.slot_energy(), csv + "\n");
   }
+  const auto noise0 = std::chrono::steady_clock::now();
   for (auto split : {data::Split::test, data::Split::ood})
     for (const auto& [key, value] :
          train::noise_summary(split, train::evaluate_under_noise(model_, *task_, split, device_, config_.analysis.noise,
                                                                  derive_seed(seed, "eval"), config_.train.eval_batch_size)))
       summary.set(key, value);
+  const double noise_seconds = seconds_since(noise0);
   for (const auto& [split, r] : result.final) {
     summary.set(data::to_string(split) + "_loss", r.loss);
     for (const auto& [metric, value] : r.metrics) summary.set(data::to_string(split) + "_" + metric, value);
   }
+  // Where the time went (this session; on resume, init is the saved report's and load is this process's).
+  const double after = seconds_since(after_training);  // analyses, noise evaluation, this summary
+  summary.set("phase_load_seconds", load_seconds_)
+      .set("phase_init_seconds", init_seconds)
+      .set("phase_train_steps_seconds", result.step_seconds)
+      .set("phase_eval_seconds", result.eval_seconds)
+      .set("phase_final_eval_seconds", result.final_eval_seconds + noise_seconds)
+      .set("phase_write_seconds", result.checkpoint_seconds + after - noise_seconds);
+  summary.set("wall_seconds", seconds_since(wall0) + load_seconds_);  // load + this run
   write_file_atomic(run_dir.summary(), summary.dump());
   std::string line = fmt::format("done: {} steps in {:.1f}s", result.steps, result.seconds);
   for (const auto& [split, r] : result.final) line += fmt::format(", {} loss {:.4g}", data::to_string(split), r.loss);

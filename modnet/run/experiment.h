@@ -93,10 +93,13 @@ class Experiment {
   torch::nn::AnyModule& model() { return model_; }
   const torch::Device& device() const { return device_; }
   int64_t parameter_count() const;
+  /// Seconds the constructor took (loading the data, building the model).
+  double load_seconds() const { return load_seconds_; }
 
   /// Trains into `out_dir` (prepared according to `mode`; resume continues from its checkpoint).
   /// Writes config.yaml first and summary.json at the end. `until_step` stops early (checkpointed),
-  /// e.g. to split a long run.
+  /// e.g. to split a long run. summary.json gives the run's phases (phase_*_seconds: load, init,
+  /// train_steps, eval, final_eval, write) beside its wall_seconds.
   train::TrainResult run(const std::string& out_dir, RunDirMode mode, std::optional<int64_t> until_step = {});
 
   /// Loads a finished run's config and final weights (for evaluation).
@@ -109,6 +112,7 @@ class Experiment {
   torch::Device device_;
   data::TaskPtr task_;
   torch::nn::AnyModule model_;
+  double load_seconds_ = 0.0;
 };
 
 }  // namespace modnet::run

@@ -5,29 +5,41 @@
 namespace modnet::train {
 
 EvalResult evaluate(torch::nn::AnyModule& model, const data::Task& task, data::Split split,
-                    const torch::Device& device, int64_t batch_size, double input_noise, uint64_t noise_seed) {
+                    const torch::Device& device, int64_t batch_size, double input_noise, uint64_t noise_seed,
+                    const torch::Tensor& index) {
+  TORCH_CHECK(batch_size > 0, "evaluate: batch_size must be positive, got ", batch_size);
   EvalResult result;
-  const int64_t n = task.size(split);
+  const int64_t n = index.defined() ? index.numel() : task.size(split);
   if (n == 0) return result;
   auto module = model.ptr();
   const bool was_training = module->is_training();
   module->eval();
-  torch::NoGradGuard no_grad;
   double loss_sum = 0.0;
-  for (int64_t start = 0; start < n; start += batch_size) {
-    const int64_t end = std::min(n, start + batch_size);
-    auto batch = task.get(split, torch::arange(start, end, torch::kLong), device);
-    if (input_noise > 0)
-      batch.x = data::add_input_noise(batch.x, input_noise, derive_seed(noise_seed, "eval-noise-" + std::to_string(start)));
-    auto pred = model.forward(batch.x);
-    loss_sum += task.loss(pred, batch.y).item<double>() * double(end - start);
-    for (const auto& [name, value] : task.metric_sums(pred, batch.y)) result.metrics[name] += value;
+  {
+    c10::InferenceMode inference;  // no autograd records, no version counters
+    for (int64_t start = 0; start < n; start += batch_size) {
+      const int64_t end = std::min(n, start + batch_size);
+      const auto rows = index.defined() ? index.slice(0, start, end) : torch::arange(start, end, torch::kLong);
+      auto batch = task.get(split, rows, device);
+      if (input_noise > 0)
+        batch.x =
+            data::add_input_noise(batch.x, input_noise, derive_seed(noise_seed, "eval-noise-" + std::to_string(start)));
+      auto pred = model.forward(batch.x);
+      loss_sum += task.loss(pred, batch.y).item<double>() * double(end - start);
+      for (const auto& [name, value] : task.metric_sums(pred, batch.y)) result.metrics[name] += value;
+    }
   }
   result.samples = n;
   result.loss = loss_sum / double(n);
   for (auto& [name, value] : result.metrics) value /= double(n);
   module->train(was_training);
   return result;
+}
+
+torch::Tensor evaluation_subset(int64_t n, int64_t samples, uint64_t seed) {
+  if (samples <= 0 || samples >= n) return {};
+  Rng rng(seed);
+  return std::get<0>(permutation(n, rng).slice(0, 0, samples).sort());
 }
 
 std::vector<std::pair<double, EvalResult>> evaluate_under_noise(torch::nn::AnyModule& model, const data::Task& task,

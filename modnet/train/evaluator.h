@@ -17,12 +17,17 @@ struct EvalResult {
   int64_t samples = 0;
 };
 
-/// Evaluates `model` on `split`; restores the module's training mode afterwards. `input_noise` > 0
-/// adds Gaussian noise of that σ to the inputs (data::add_input_noise), drawn from `noise_seed`
-/// and the batch's first index, so a result is reproducible for the same batch size.
+/// Evaluates `model` on `split` (or on the samples `index` of it, when given), in inference mode;
+/// restores the module's training mode afterwards. `input_noise` > 0 adds Gaussian noise of that σ
+/// to the inputs (data::add_input_noise), drawn from `noise_seed` and the batch's first position,
+/// so a result is reproducible for the same batch size.
 EvalResult evaluate(torch::nn::AnyModule& model, const data::Task& task, data::Split split,
                     const torch::Device& device, int64_t batch_size = 4096, double input_noise = 0.0,
-                    uint64_t noise_seed = 0);
+                    uint64_t noise_seed = 0, const torch::Tensor& index = {});
+
+/// A fixed subset of `samples` of the n samples of a split, drawn from `seed` (sorted, so that
+/// batches read the data in order); empty (= the whole split) when samples is 0 or ≥ n.
+torch::Tensor evaluation_subset(int64_t n, int64_t samples, uint64_t seed);
 
 /// `split` evaluated under each input-noise σ in turn, the noise of every σ seeded from
 /// derive_seed(seed, "noise"); empty when the split is. Pairs of (σ, result).

@@ -58,21 +58,27 @@ void fused_update(const torch::Tensor& p, const torch::Tensor& g, const torch::T
   for (auto& t : threads) t.join();
 }
 
+// The update runs over the parameter's memory as one flat array: any dense layout works (e.g. the
+// D-major projections of models::Modular) as long as the gradient has the same strides, which the
+// autograd engine gives a dense parameter's gradient.
 bool fusable(const torch::Tensor& p) {
-  return p.device().is_cpu() && p.scalar_type() == torch::kFloat && p.is_contiguous() && p.grad().is_contiguous() &&
-         p.grad().scalar_type() == torch::kFloat && !p.grad().is_sparse();
+  const auto& g = p.grad();
+  return p.device().is_cpu() && p.scalar_type() == torch::kFloat && p.is_non_overlapping_and_dense() &&
+         !g.is_sparse() && g.scalar_type() == torch::kFloat && g.strides() == p.strides();
 }
 
 }  // namespace
 
 torch::Tensor FusedAdam::step(LossClosure closure) {
   // Fall back to the reference step unless every parameter can take the fused path.
+  fused_last_step_ = false;
   for (const auto& group : param_groups()) {
     const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
     if (o.amsgrad()) return torch::optim::Adam::step(std::move(closure));
     for (const auto& p : group.params())
       if (p.grad().defined() && !fusable(p)) return torch::optim::Adam::step(std::move(closure));
   }
+  fused_last_step_ = true;
   torch::NoGradGuard no_grad;
   torch::Tensor loss = {};
   if (closure != nullptr) {
@@ -94,6 +100,9 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
         it = states.emplace(key, std::move(s)).first;
       }
       auto& s = static_cast<torch::optim::AdamParamState&>(*it->second);
+      // The flat update needs the moments in the parameter's layout (a loaded state may differ).
+      if (s.exp_avg().strides() != p.strides()) s.exp_avg(torch::empty_like(p).copy_(s.exp_avg()));
+      if (s.exp_avg_sq().strides() != p.strides()) s.exp_avg_sq(torch::empty_like(p).copy_(s.exp_avg_sq()));
       s.step(s.step() + 1);
       const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
       const double bc1 = 1 - std::pow(beta1, double(s.step())), bc2 = 1 - std::pow(beta2, double(s.step()));

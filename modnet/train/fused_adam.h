@@ -1,6 +1,6 @@
 #pragma once
 // Adam with a fused CPU update: torch::optim::Adam's arithmetic (same options, same state, so
-// checkpoints and serialisation are unchanged) but, for float32 contiguous CPU parameters, one pass
+// checkpoints and serialisation are unchanged) but, for float32 dense CPU parameters (any strides), one pass
 // over memory per tensor - parameter, gradient and both moments read and written once - instead of
 // the five to six passes and the temporary of the reference step, split over the cores for large
 // tensors. Everything else (CUDA, float64, amsgrad) falls back to torch::optim::Adam::step.
@@ -13,6 +13,11 @@ class FusedAdam : public torch::optim::Adam {
  public:
   using torch::optim::Adam::Adam;
   torch::Tensor step(LossClosure closure = nullptr) override;
+  /// Whether the last step took the fused path (false: it fell back to torch::optim::Adam::step).
+  bool fused_last_step() const { return fused_last_step_; }
+
+ private:
+  bool fused_last_step_ = false;
 };
 
 }  // namespace modnet::train

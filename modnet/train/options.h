@@ -42,6 +42,8 @@ struct TrainOptions {
   double input_noise = 0.0;           // σ of Gaussian noise added to training inputs
   std::string precision = "fp32";     // fp32 | bf16 (CUDA autocast for the training forward pass)
   int64_t eval_every = 200;           // steps between evaluations (val + test); the last step always
+  int64_t eval_samples = 0;           // per split in evaluations during training (0 = whole split)
+  int64_t train_eval_samples = 10000; // training samples in the final train-loss evaluation (0 = all)
   int64_t eval_batch_size = 4096;
   int64_t checkpoint_every = 0;       // steps between checkpoints (0 = at every evaluation)
   EarlyStoppingOptions early_stopping;
@@ -72,7 +74,12 @@ struct TrainOptions {
       "fp32, or bf16: training forward passes under CUDA autocast (evaluation stays fp32)");
     v("input_noise", input_noise, at_least(0), "σ of Gaussian noise added to the training inputs");
     v("eval_every", eval_every, at_least(1), "steps between evaluations");
-    v("eval_batch_size", eval_batch_size, at_least(1), "batch size for evaluation");
+    v("eval_samples", eval_samples, at_least(0),
+      "samples of each split in the evaluations during training, a fixed seeded subset (0 = the whole split; the "
+      "final evaluation always uses whole splits)");
+    v("train_eval_samples", train_eval_samples, at_least(0),
+      "training samples in the final evaluation of the training loss, a fixed seeded subset (0 = the whole split)");
+    v("eval_batch_size", eval_batch_size, at_least(1), "batch size for evaluation (no gradients, inference mode)");
     v("checkpoint_every", checkpoint_every, at_least(0), "steps between checkpoints (0 = each evaluation)");
     v("early_stopping", early_stopping, none(), "early stopping on the validation split");
     v("progress", progress, none(), "show progress");

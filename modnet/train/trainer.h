@@ -35,6 +35,11 @@ struct TrainResult {
   int64_t best_step = -1;      // step of the best validation loss (-1 without validation)
   double seconds = 0.0;        // training wall time (all sessions of a resumed run)
   std::map<data::Split, EvalResult> final;  // of the final (or restored best) weights
+  // Where this session's time went (seconds; a resumed run counts only its last session):
+  double step_seconds = 0.0;        // training steps (batches, forward, backward, optimiser)
+  double eval_seconds = 0.0;        // evaluations during training
+  double checkpoint_seconds = 0.0;  // checkpoints and the final weights
+  double final_eval_seconds = 0.0;  // the final evaluation of every split
 };
 
 /// Builds the optimiser named by the options over `parameters`.
@@ -84,6 +89,9 @@ class Trainer {
   int64_t steps_per_epoch_ = 0, total_steps_ = 0, batch_size_ = 0;
   bool resumed_ = false;
   std::optional<EvalPoint> last_eval_;
+  std::map<data::Split, torch::Tensor> eval_index_;  // fixed subsets for evaluations during training
+  torch::Tensor train_eval_index_;                   // the final train-loss evaluation's subset
+  double eval_seconds_ = 0.0, checkpoint_seconds_ = 0.0;
 };
 
 }  // namespace modnet::train
