@@ -559,3 +559,25 @@ TEST_F(ModelsTest, FusedModulesTrainAfterAnInferenceModeEvaluationOfTheSameBatch
   EXPECT_NO_THROW(y.sum().backward());
   EXPECT_TRUE(model->projections().grad().defined());
 }
+
+TEST_F(ModelsTest, FusedDirectBlasAndTorchBmmPathsAgree) {
+  // The CPU path's per-module BLAS calls against torch::bmm (its fallback), float32 and float64,
+  // with the transposed operands of the backward.
+  for (auto dtype : {torch::kFloat, torch::kDouble}) {
+    torch::manual_seed(8);
+    models::Modular model(models::ModularOptions(20, 3, 5, 4).hidden({16, 8}));
+    model->to(dtype);
+    const auto x = torch::randn({13, 20}, dtype);
+    auto run = [&](bool direct) {
+      models::set_fused_direct_blas(direct);
+      const auto y = model->forward(x);
+      auto grads = torch::autograd::grad({y.square().sum()}, model->parameters());
+      grads.push_back(y.detach());
+      return grads;
+    };
+    const auto a = run(true), b = run(false);
+    models::set_fused_direct_blas(true);
+    const double tol = dtype == torch::kFloat ? 1e-5 : 1e-12;
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::allclose(a[i], b[i], tol, tol)) << "tensor " << i;
+  }
+}

@@ -51,9 +51,10 @@ std::string blas_library() {
 }
 
 bool set_blas_threads(int n) {
-  // Looked up in the symbols already loaded (torch's BLAS), so no link-time dependency on OpenBLAS.
+  // Looked up (once) in the symbols already loaded (torch's BLAS), so no link-time dependency on
+  // OpenBLAS.
   using SetFn = void (*)(int);
-  auto* set = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  static auto* set = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   if (!set || n < 1) return false;
   set(n);
   return true;
@@ -61,7 +62,7 @@ bool set_blas_threads(int n) {
 
 int blas_threads() {
   using GetFn = int (*)();
-  auto* get = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  static auto* get = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
   return get ? get() : -1;
 }
 

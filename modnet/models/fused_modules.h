@@ -13,7 +13,7 @@
 //             ∂W_l = h_{l-1}ᵀ g_l,  ∂b_l = Σ_B g_l,  g_{l-1} = (g_l W_lᵀ) ⊙ σ'(a_{l-1})
 //             ∂z = g_1 W_1ᵀ (only when z needs a gradient)
 // Every activation of models::Activation is supported; shared weights (S = 1) run as one MLP over
-// the K·B rows. The autograd form (ModularImpl with fused(false)) is the reference it is tested
+// the K·B rows. On a CPU each module's GEMMs are direct BLAS calls (see fused_modules.cpp). The autograd form (ModularImpl with fused(false)) is the reference it is tested
 // against (tests/test_models.cpp, float64).
 #include <vector>
 
@@ -46,5 +46,9 @@ class FusedWorkspace {
 torch::Tensor fused_module_mlp(const torch::Tensor& z, const std::vector<torch::Tensor>& weights,
                                const std::vector<torch::Tensor>& biases, Activation activation, double combine_scale,
                                FusedWorkspace* workspace = nullptr);
+
+/// Whether the CPU path calls BLAS directly per module (the default) or goes through torch::bmm;
+/// both compute the same. For tests and comparisons.
+void set_fused_direct_blas(bool enabled);
 
 }  // namespace modnet::models
