@@ -13,7 +13,7 @@
 #include "modnet/models/mlp.h"
 #include "modnet/models/modular.h"
 #include "modnet/run/experiment.h"
-#include "modnet/train/fused_adam.h"
+#include "modnet/core/fused_adam.h"
 #include "modnet/core/csv.h"
 #include "modnet/core/json.h"
 #include "modnet/core/rng.h"
@@ -391,7 +391,7 @@ TEST(FusedAdam, MatchesTorchAdamStepForStepAndSharesItsState) {
     for (auto* t : {&a1, &a2, &b1, &b2}) t->requires_grad_(true);
     const auto options = torch::optim::AdamOptions(0.01).betas({0.8, 0.95}).eps(1e-6).weight_decay(wd);
     torch::optim::Adam reference({a1, a2}, options);
-    modnet::train::FusedAdam fused({b1, b2}, options);
+    modnet::FusedAdam fused({b1, b2}, options);
     for (int step = 0; step < 5; ++step) {
       const auto g1 = torch::randn({7, 5}), g2 = torch::randn({600, 500});
       reference.zero_grad();
@@ -506,7 +506,7 @@ TEST(FusedAdam, TakesTheFusedPathForStridedParameters) {
   ASSERT_EQ(b.strides(), start.strides());
   const auto options = torch::optim::AdamOptions(0.01);
   torch::optim::Adam reference({a}, options);
-  train::FusedAdam fused({b}, options);
+  FusedAdam fused({b}, options);
   for (int step = 0; step < 3; ++step) {
     const auto g = torch::randn({3, 700, 200});
     for (auto* p : {&a, &b}) p->mutable_grad().reset();

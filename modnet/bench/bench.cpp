@@ -39,6 +39,7 @@ std::vector<cli::FlagSpec> bench_flags() {
   return {{"--config", true, "benchmark config (YAML, e.g. configs/bench/default.yaml)", "FILE"},
           {"--workloads", true, "comma-separated workloads (default: all; see --list)", "A,B", "workloads",
            [](const std::string& text) {
+             if (text.empty()) return std::string("[]");  // none: with --end-to-end, only that
              std::string list;
              for (const auto& item : cli::split_list("--workloads", text)) list += (list.empty() ? "" : ", ") + item;
              return "[" + list + "]";

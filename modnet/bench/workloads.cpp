@@ -13,7 +13,7 @@
 #include "modnet/init/kernel_objective.h"
 #include "modnet/models/mlp.h"
 #include "modnet/models/modular.h"
-#include "modnet/train/fused_adam.h"
+#include "modnet/core/fused_adam.h"
 
 namespace modnet::bench {
 namespace {
@@ -53,7 +53,7 @@ Workload modular_training(const std::string& name, const std::string& descriptio
                           const torch::Device& device) {
   models::Modular model(models::ModularOptions(s.D, s.out, s.K, s.b).hidden(s.hidden).activation("relu"));
   model->to(device);
-  auto adam = std::make_shared<train::FusedAdam>(model->parameters(), torch::optim::AdamOptions(1e-3));
+  auto adam = std::make_shared<FusedAdam>(model->parameters(), torch::optim::AdamOptions(1e-3));
   Workload w;
   w.name = name;
   w.description = description;
@@ -75,7 +75,7 @@ Workload modular_training(const std::string& name, const std::string& descriptio
   // stack saves.
   auto reference = std::dynamic_pointer_cast<models::ModularImpl>(model->clone());
   reference->options.fused(false);
-  auto reference_adam = std::make_shared<train::FusedAdam>(reference->parameters(), torch::optim::AdamOptions(1e-3));
+  auto reference_adam = std::make_shared<FusedAdam>(reference->parameters(), torch::optim::AdamOptions(1e-3));
   w.reference_step = [reference, reference_adam, x, target, loss]() mutable {
     for (auto& p : reference->parameters()) p.mutable_grad().reset();
     loss(reference->forward(x), target).backward();
@@ -134,7 +134,7 @@ Workload cifar_monolithic(const WorkloadContext& c) {
   const auto y = torch::randint(0, kCifarClasses, {batch, kCifarSlots}, gen, torch::kLong).to(c.device);
   models::MLP model(models::MLPOptions(kCifarD, out).hidden(hidden).activation("relu"));
   model->to(c.device);
-  auto adam = std::make_shared<train::FusedAdam>(model->parameters(), torch::optim::AdamOptions(1e-3));
+  auto adam = std::make_shared<FusedAdam>(model->parameters(), torch::optim::AdamOptions(1e-3));
   Workload w;
   w.name = "cifar-monolithic";
   w.description = workload_description(w.name);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "modnet/core/error.h"
+#include "modnet/core/fused_adam.h"
 #include "modnet/core/log.h"
 #include "modnet/core/rng.h"
 #include "modnet/core/run_dir.h"
@@ -50,7 +51,7 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
   // Adam moves every entry by about lr per step; with lr_units = relative the step is a fixed
   // fraction of the entries' initial size, whatever D is.
   const double lr = o.lr_units == "relative" ? o.lr * param.detach().pow(2).mean().sqrt().item<double>() : o.lr;
-  torch::optim::Adam adam({u}, torch::optim::AdamOptions(lr));
+  FusedAdam adam({u}, torch::optim::AdamOptions(lr));
 
   // Per-module target maps, fixed for the whole initialisation.
   Rng rng(derive_seed(ctx.seed, "kernel-init"));
@@ -121,7 +122,7 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
       log->row(row);
     }
     if (step == o.steps) break;  // the last evaluation only measures
-    adam.zero_grad();
+    u.mutable_grad().reset();
     per_module.sum().backward();  // modules are independent: the sum's gradient is each one's
     adam.step();
     progress.update(step + 1, fmt::format("objective {:.4g}", report.objective_end));

@@ -1,5 +1,8 @@
 #include "modnet/init/kernel_objective.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <torch/autograd.h>
 
 namespace modnet::init {
@@ -20,6 +23,54 @@ torch::Tensor median_sq_distance(const torch::Tensor& sqd) {
   const auto off = sqd.reshape({K, n * n}).index_select(1, flat_index);
   return std::get<0>(off.median(1));
 }
+
+namespace {
+
+// The median of each module's strictly upper-triangular distances and its flat [n·n] position.
+// On the CPU by partial selection (std::nth_element on a copy of the n(n−1)/2 values, then one
+// scan for its position): about a third faster than index_select + torch::median, which also
+// copies and selects but through a generic reduction. torch's convention: the lower of the two
+// middle values.
+template <class T>
+void upper_median_cpu(const torch::Tensor& d, torch::Tensor& values, torch::Tensor& positions) {
+  const int64_t K = d.size(0), n = d.size(1), m = n * (n - 1) / 2, mid = (m - 1) / 2;
+  const T* p = d.data_ptr<T>();
+  auto* v = values.data_ptr<T>();
+  auto* pos = positions.data_ptr<int64_t>();
+  std::vector<T> buffer(static_cast<size_t>(m));
+  for (int64_t k = 0; k < K; ++k) {
+    const T* mat = p + k * n * n;
+    T* out = buffer.data();
+    for (int64_t a = 0; a + 1 < n; ++a) out = std::copy(mat + a * n + a + 1, mat + (a + 1) * n, out);
+    std::nth_element(buffer.begin(), buffer.begin() + mid, buffer.end());
+    const T median = buffer[size_t(mid)];
+    v[k] = median;
+    pos[k] = -1;
+    for (int64_t a = 0; a + 1 < n && pos[k] < 0; ++a)
+      for (int64_t b = a + 1; b < n; ++b)
+        if (mat[a * n + b] == median) {
+          pos[k] = a * n + b;
+          break;
+        }
+  }
+}
+
+std::pair<torch::Tensor, torch::Tensor> upper_median(const torch::Tensor& d) {
+  const int64_t K = d.size(0), n = d.size(1);
+  if (d.device().is_cpu() && d.is_contiguous() && (d.scalar_type() == torch::kFloat || d.scalar_type() == torch::kDouble)) {
+    auto values = torch::empty({K}, d.options());
+    auto positions = torch::empty({K}, torch::TensorOptions().dtype(torch::kLong));
+    if (d.scalar_type() == torch::kFloat) upper_median_cpu<float>(d, values, positions);
+    else upper_median_cpu<double>(d, values, positions);
+    return {values, positions};
+  }
+  const auto iu = torch::triu_indices(n, n, 1, torch::TensorOptions().dtype(torch::kLong).device(d.device()));
+  const auto flat = iu[0] * n + iu[1];
+  const auto [med, which] = d.reshape({K, n * n}).index_select(1, flat).median(1);
+  return {med, flat.index_select(0, which)};
+}
+
+}  // namespace
 
 torch::Tensor rbf_gram_reference(const torch::Tensor& z, double scale, bool fixed, bool bandwidth_grad,
                                  torch::Tensor* sigma2_out) {
@@ -60,10 +111,8 @@ struct RbfGram : public torch::autograd::Function<RbfGram> {
       sigma2 = torch::full({K}, scale * scale, z.options());
     } else {
       TORCH_CHECK(n >= 2, "rbf_gram: the median bandwidth needs at least 2 points, got ", n);
-      const auto iu = torch::triu_indices(n, n, 1, torch::TensorOptions().dtype(torch::kLong).device(z.device()));
-      const auto flat = iu[0] * n + iu[1];
-      const auto [med, which] = d.view({K, n * n}).index_select(1, flat).median(1);  // partial selection
-      median_at = flat.index_select(0, which);
+      auto [med, at] = upper_median(d);
+      median_at = at;
       sigma2 = (scale * scale) * med.clamp_min(1e-12);
       median_grad = bandwidth_grad;
       ctx->saved_data["median_live"] = (med > 1e-12).to(z.scalar_type());  // where the clamp passes a gradient

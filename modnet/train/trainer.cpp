@@ -8,7 +8,7 @@
 #include "modnet/core/error.h"
 #include "modnet/core/log.h"
 #include "modnet/core/precision.h"
-#include "modnet/train/fused_adam.h"
+#include "modnet/core/fused_adam.h"
 #include "modnet/core/rng.h"
 #include "modnet/core/run_dir.h"
 #include "modnet/core/progress.h"

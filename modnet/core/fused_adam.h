@@ -4,10 +4,11 @@
 // over memory per tensor - parameter, gradient and both moments read and written once - instead of
 // the five to six passes and the temporary of the reference step, split over the cores for large
 // tensors. Everything else (CUDA, float64, amsgrad) falls back to torch::optim::Adam::step.
-// modnet-bench measured the reference step at 30-37 % of a CIFAR training step on 2 cores.
+// modnet-bench measured the reference step at 30-37 % of a CIFAR training step on 2 cores. In
+// core/ because the trainer and the kernel initialiser (which optimises the projections) both use it.
 #include <torch/torch.h>
 
-namespace modnet::train {
+namespace modnet {
 
 class FusedAdam : public torch::optim::Adam {
  public:
@@ -20,4 +21,4 @@ class FusedAdam : public torch::optim::Adam {
   bool fused_last_step_ = false;
 };
 
-}  // namespace modnet::train
+}  // namespace modnet

@@ -1,11 +1,11 @@
-#include "modnet/train/fused_adam.h"
+#include "modnet/core/fused_adam.h"
 
 #include <cmath>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
-namespace modnet::train {
+namespace modnet {
 namespace {
 
 // The optimiser state is keyed by the parameter's TensorImpl: a string in LibTorch 1.13, the
@@ -114,4 +114,4 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
   return loss;
 }
 
-}  // namespace modnet::train
+}  // namespace modnet
