@@ -306,13 +306,14 @@ TEST_F(BenchTest, EndToEndTimesAWholeRunPhaseByPhase) {
                                                                         m.options.module_dim(), m.options.hidden(),
                                                                         m.options.out_features()));
   // Every phase measured, and together they are the run.
-  ASSERT_EQ(r.phases.size(), 7u);
+  ASSERT_EQ(r.phases.size(), 8u);
   double sum = 0;
   for (const auto& [phase, seconds] : r.phases) {
     EXPECT_GE(seconds, 0.0) << phase;
     sum += seconds;
   }
-  for (const char* phase : {"load", "kernel init", "train steps", "evaluations during training", "final evaluation", "write"})
+  for (const char* phase : {"load", "kernel init", "train steps", "evaluations during training", "checkpoints during training",
+                            "final evaluation", "write"})
     EXPECT_GT(r.phase(phase), 0.0) << phase;
   EXPECT_NEAR(sum, r.wall_seconds, 1e-6 + 1e-3 * r.wall_seconds);
   EXPECT_GT(r.post_training_fraction(), 0.0);

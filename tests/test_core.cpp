@@ -419,3 +419,12 @@ TEST(Threads, CountsAboveTheCoresAreCapped) {
   EXPECT_EQ(modnet::cap_threads("threads", 1), 1);
   EXPECT_EQ(modnet::cap_threads("threads", cores), cores);
 }
+
+TEST(Threads, FlushDenormalsZeroesSubnormalArithmetic) {
+  const auto tiny = torch::full({8}, 1e-39f);  // subnormal in float32
+  ASSERT_GT((tiny * 2).sum().item<float>(), 0.0f);
+  ASSERT_TRUE(modnet::flush_denormals());
+  EXPECT_EQ((tiny * 2).sum().item<float>(), 0.0f);
+  EXPECT_EQ((torch::full({8}, 1e-30f) * 2).sum().item<float>(), 16e-30f);  // normal numbers unchanged
+  at::globalContext().setFlushDenormal(false);
+}

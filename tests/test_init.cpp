@@ -230,6 +230,16 @@ TEST_F(InitTest, ExperimentWithKernelInitWritesInitAndSimilarityLogs) {
   const auto summary = YAML::LoadFile((dir / "summary.json").string());
   EXPECT_EQ(summary["init_type"].as<std::string>(), "kernel");
   EXPECT_GT(summary["init_seconds"].as<double>(), 0.0);
+  // The phases of the run, together no more than its wall time.
+  double phases = 0;
+  for (const char* key : {"phase_load_seconds", "phase_init_seconds", "phase_train_steps_seconds", "phase_eval_seconds",
+                          "phase_checkpoint_seconds", "phase_final_eval_seconds", "phase_write_seconds"}) {
+    ASSERT_TRUE(summary[key]) << key;
+    EXPECT_GE(summary[key].as<double>(), 0.0) << key;
+    phases += summary[key].as<double>();
+  }
+  EXPECT_DOUBLE_EQ(summary["phase_init_seconds"].as<double>(), summary["init_seconds"].as<double>());
+  EXPECT_LE(phases, summary["wall_seconds"].as<double>() * 1.001);
   EXPECT_GT(summary["similarity"].as<double>(), 0.0);
   EXPECT_GT(summary["similarity_chance"].as<double>(), 0.0);
   // init.csv: steps 0, 5, 10 with the similarity probe columns.

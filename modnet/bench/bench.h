@@ -176,7 +176,8 @@ struct EndToEndResult {
   int64_t steps = 0;
   double flops_per_sample = 0;        // training FLOPs per sample: 3 × forward GEMMs (the convention)
   double wall_seconds = 0;            // the whole run
-  std::vector<std::pair<std::string, double>> phases;  // load, init, train steps, eval, final eval, write
+  // load, init, train steps, evaluations and checkpoints during training, final evaluation, write
+  std::vector<std::pair<std::string, double>> phases;
   double samples_per_second() const { return wall_seconds > 0 ? double(samples) / wall_seconds : 0.0; }
   double train_flops() const { return double(samples) * flops_per_sample; }
   double phase(const std::string& name) const;

@@ -100,6 +100,7 @@ EndToEndResult run_end_to_end(const BenchOptions& options) {
               {"kernel init", seconds("phase_init_seconds")},
               {"train steps", seconds("phase_train_steps_seconds")},
               {"evaluations during training", seconds("phase_eval_seconds")},
+              {"checkpoints during training", seconds("phase_checkpoint_seconds")},
               {"final evaluation", seconds("phase_final_eval_seconds")},
               {"write", seconds("phase_write_seconds")}};
   if (config.init && config.init->type != "kernel") r.phases[1].first = config.init->type + " init";

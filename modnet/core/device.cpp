@@ -79,6 +79,8 @@ int64_t cap_threads(const char* key, int64_t wanted) {
   return cores;
 }
 
+bool flush_denormals() { return at::globalContext().setFlushDenormal(true); }
+
 bool apply_thread_policy(int64_t torch_threads, int64_t blas_threads_wanted) {
   torch::set_num_threads(static_cast<int>(torch_threads > 0 ? cap_threads("threads", torch_threads) : 1));
   return blas_threads_wanted <= 0 || set_blas_threads(static_cast<int>(cap_threads("blas_threads", blas_threads_wanted)));

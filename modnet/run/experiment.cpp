@@ -76,6 +76,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), device_(resolve_device(config_.device)) {
   const auto t0 = std::chrono::steady_clock::now();
   log::set_level(log::parse_level(config_.log_level));
+  flush_denormals();
   if (!apply_thread_policy(config_.threads, config_.blas_threads))
     log::warn("blas_threads = {} ignored: the BLAS in use ({}) is not OpenBLAS", config_.blas_threads, blas_library());
   const auto seed = static_cast<uint64_t>(config_.seed);
@@ -239,7 +240,8 @@ train::TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, 
       .set("phase_train_steps_seconds", result.step_seconds)
       .set("phase_eval_seconds", result.eval_seconds)
       .set("phase_final_eval_seconds", result.final_eval_seconds + noise_seconds)
-      .set("phase_write_seconds", result.checkpoint_seconds + after - noise_seconds);
+      .set("phase_checkpoint_seconds", result.checkpoint_seconds)
+      .set("phase_write_seconds", result.final_write_seconds + after - noise_seconds);
   summary.set("wall_seconds", seconds_since(wall0) + load_seconds_);  // load + this run
   write_file_atomic(run_dir.summary(), summary.dump());
   std::string line = fmt::format("done: {} steps in {:.1f}s", result.steps, result.seconds);

@@ -99,7 +99,8 @@ class Experiment {
   /// Trains into `out_dir` (prepared according to `mode`; resume continues from its checkpoint).
   /// Writes config.yaml first and summary.json at the end. `until_step` stops early (checkpointed),
   /// e.g. to split a long run. summary.json gives the run's phases (phase_*_seconds: load, init,
-  /// train_steps, eval, final_eval, write) beside its wall_seconds.
+  /// train_steps, eval, checkpoint (during training), final_eval, write (after training)) beside
+  /// its wall_seconds.
   train::TrainResult run(const std::string& out_dir, RunDirMode mode, std::optional<int64_t> until_step = {});
 
   /// Loads a finished run's config and final weights (for evaluation).

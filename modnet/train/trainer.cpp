@@ -276,7 +276,7 @@ TrainResult Trainer::run(std::optional<int64_t> until_step) {
     const auto t1 = std::chrono::steady_clock::now();
     save_weights(RunDir{out_dir_}.model(), *model_.ptr());
     checkpoint();  // the finished state, so a finished run can be resumed (a no-op) or inspected
-    result.checkpoint_seconds += seconds_since(t1);
+    result.final_write_seconds = seconds_since(t1);
   }
   return result;
 }

@@ -38,7 +38,8 @@ struct TrainResult {
   // Where this session's time went (seconds; a resumed run counts only its last session):
   double step_seconds = 0.0;        // training steps (batches, forward, backward, optimiser)
   double eval_seconds = 0.0;        // evaluations during training
-  double checkpoint_seconds = 0.0;  // checkpoints and the final weights
+  double checkpoint_seconds = 0.0;  // checkpoints during training
+  double final_write_seconds = 0.0; // the final weights and checkpoint
   double final_eval_seconds = 0.0;  // the final evaluation of every split
 };
 
