@@ -64,7 +64,7 @@ Workload modular_training(const std::string& name, const std::string& descriptio
       "module {}->{}->{}",
       s.batch, s.D, s.K, s.b, s.b, join(s.hidden), s.out);
   auto step = [model, adam, x, target, loss](bool per_module) mutable {
-    for (auto& p : model->parameters()) p.mutable_grad().reset();  // as the trainer does
+    drop_gradients(model->parameters());  // as the trainer does
     const auto pred = per_module ? model->forward_per_module(x) : model->forward(x);
     loss(pred, target).backward();
     adam->step();
@@ -77,21 +77,17 @@ Workload modular_training(const std::string& name, const std::string& descriptio
   reference->options.fused(false);
   auto reference_adam = std::make_shared<FusedAdam>(reference->parameters(), torch::optim::AdamOptions(1e-3));
   w.reference_step = [reference, reference_adam, x, target, loss]() mutable {
-    for (auto& p : reference->parameters()) p.mutable_grad().reset();
+    drop_gradients(reference->parameters());
     loss(reference->forward(x), target).backward();
     reference_adam->step();
   };
   w.profile = [model, adam, x, target, loss, device]() mutable {
     PhaseTimer t(device);
-    for (auto& p : model->parameters()) p.mutable_grad().reset();
+    drop_gradients(model->parameters());
     t.mark("zero_grad");
     const auto z = model->project(x);
     t.mark("forward: projection GEMM");
-    const double scale = 1.0 / std::sqrt(double(z.size(0)));
-    const auto pred = model->options.fused()
-                          ? models::fused_module_mlp(z, model->weights(), model->biases(), model->module_activation(),
-                                                     scale, nullptr)
-                          : model->module_outputs(z).sum(0) * scale;
+    const auto pred = model->forward_projected(z);
     t.mark("forward: module MLPs");
     auto l = loss(pred, target);
     t.mark("loss");
@@ -143,13 +139,13 @@ Workload cifar_monolithic(const WorkloadContext& c) {
   w.flop_formula = fmt::format("3 x forward; forward = 2*B*sum(in_l*out_l) with B={}, MLP {}->{}->{}", batch, kCifarD,
                                join(hidden), out);
   w.step = [model, adam, x, y]() mutable {
-    adam->zero_grad();
+    drop_gradients(model->parameters());
     data::slot_cross_entropy(model->forward(x), y, kCifarClasses).backward();
     adam->step();
   };
   w.profile = [model, adam, x, y, device = c.device]() mutable {
     PhaseTimer t(device);
-    adam->zero_grad();
+    drop_gradients(model->parameters());
     t.mark("zero_grad");
     const auto pred = model->forward(x);
     t.mark("forward");
@@ -180,7 +176,7 @@ Workload kernel_init(const WorkloadContext& c) {
   auto u0 = std::get<0>(torch::linalg_qr(torch::randn({K, D, b}, gen, torch::kFloat), "reduced"));
   // D-major, as models::Modular stores its projections (the initialiser optimises a copy of them).
   auto u = u0.to(c.device).permute({1, 0, 2}).contiguous().permute({1, 0, 2}).requires_grad_(true);
-  auto adam = std::make_shared<torch::optim::Adam>(std::vector<torch::Tensor>{u}, torch::optim::AdamOptions(o.lr));
+  auto adam = std::make_shared<FusedAdam>(std::vector<torch::Tensor>{u}, torch::optim::AdamOptions(o.lr));  // as the initialiser
   Workload w;
   w.name = "kernel-init";
   w.description = workload_description(w.name);
@@ -195,7 +191,7 @@ Workload kernel_init(const WorkloadContext& c) {
     auto z = models::project(x, u);
     auto gram = init::rbf_gram(z, o.bandwidth_scale, o.bandwidth == "fixed", o.bandwidth_grad);
     auto objective = init::min_norm_objective(gram, y, o.jitter);  // [K]
-    adam->zero_grad();
+    drop_gradients({u});
     objective.sum().backward();
     adam->step();
   };

@@ -10,6 +10,14 @@
 
 namespace modnet {
 
+/// Drops the parameters' gradients before a step instead of zeroing them (the same in every
+/// libtorch version, whose zero_grad defaults differ): backward then hands each parameter its
+/// gradient without a zero-fill and an add. The trainer, the kernel initialiser and the benchmark
+/// all clear gradients this way.
+inline void drop_gradients(const std::vector<torch::Tensor>& parameters) {
+  for (auto p : parameters) p.mutable_grad().reset();
+}
+
 class FusedAdam : public torch::optim::Adam {
  public:
   using torch::optim::Adam::Adam;

@@ -6,6 +6,11 @@
 
 namespace modnet {
 
+/// Seconds of steady-clock time since `t0`.
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 class Progress {
  public:
   /// `total` units, starting at `start` (resumed runs), labelled `label`.

@@ -97,7 +97,7 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
   Progress progress("kernel init", o.steps, 0, o.progress, 10.0);
   InitReport report;
   report.type = "kernel";
-  auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  auto seconds = [&] { return seconds_since(t0); };
   for (int64_t step = 0; step <= o.steps; ++step) {
     // A fresh mini-batch of the training split each step (seeded, without replacement within it).
     auto index = sample_without_replacement(n_train, n, rng);
@@ -122,7 +122,7 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
       log->row(row);
     }
     if (step == o.steps) break;  // the last evaluation only measures
-    u.mutable_grad().reset();
+    drop_gradients({u});
     per_module.sum().backward();  // modules are independent: the sum's gradient is each one's
     adam.step();
     progress.update(step + 1, fmt::format("objective {:.4g}", report.objective_end));

@@ -10,18 +10,25 @@ namespace modnet::init {
 torch::Tensor pairwise_sq_distances(const torch::Tensor& z) {
   TORCH_CHECK(z.dim() == 3, "pairwise_sq_distances: expected z [K, n, b], got ", z.sizes());
   const auto sq = z.square().sum(-1);  // [K, n]
-  // ‖a‖² + ‖b‖² − 2 a·b, one batched GEMM for the cross terms.
-  auto d = torch::baddbmm(sq.unsqueeze(2) + sq.unsqueeze(1), z, z.transpose(1, 2), /*beta=*/1, /*alpha=*/-2);
-  return d.clamp_min(0);
+  // ‖a‖² + ‖b‖² − 2 a·b: one batched GEMM for the cross terms, the squared norms added in place.
+  auto d = torch::baddbmm(sq.unsqueeze(2), z, z.transpose(1, 2), /*beta=*/1, /*alpha=*/-2);
+  return d.add_(sq.unsqueeze(1)).clamp_min_(0);
 }
+
+namespace {
+
+// Flat [n·n] positions of the strictly upper triangle, row by row.
+torch::Tensor upper_triangle_positions(int64_t n, const torch::Device& device) {
+  const auto iu = torch::triu_indices(n, n, 1, torch::TensorOptions().dtype(torch::kLong).device(device));
+  return iu[0] * n + iu[1];
+}
+
+}  // namespace
 
 torch::Tensor median_sq_distance(const torch::Tensor& sqd) {
   const int64_t K = sqd.size(0), n = sqd.size(1);
   TORCH_CHECK(n >= 2, "median_sq_distance: need at least 2 points, got ", n);
-  const auto iu = torch::triu_indices(n, n, 1, torch::TensorOptions().dtype(torch::kLong).device(sqd.device()));
-  const auto flat_index = iu[0] * n + iu[1];
-  const auto off = sqd.reshape({K, n * n}).index_select(1, flat_index);
-  return std::get<0>(off.median(1));
+  return std::get<0>(sqd.reshape({K, n * n}).index_select(1, upper_triangle_positions(n, sqd.device())).median(1));
 }
 
 namespace {
@@ -64,8 +71,7 @@ std::pair<torch::Tensor, torch::Tensor> upper_median(const torch::Tensor& d) {
     else upper_median_cpu<double>(d, values, positions);
     return {values, positions};
   }
-  const auto iu = torch::triu_indices(n, n, 1, torch::TensorOptions().dtype(torch::kLong).device(d.device()));
-  const auto flat = iu[0] * n + iu[1];
+  const auto flat = upper_triangle_positions(n, d.device());
   const auto [med, which] = d.reshape({K, n * n}).index_select(1, flat).median(1);
   return {med, flat.index_select(0, which)};
 }
@@ -101,9 +107,7 @@ struct RbfGram : public torch::autograd::Function<RbfGram> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor z, double scale, bool fixed,
                                bool bandwidth_grad, torch::Tensor* sigma2_out) {
     const int64_t K = z.size(0), n = z.size(1);
-    const auto sq = z.square().sum(-1);  // [K, n]
-    auto d = torch::baddbmm(sq.unsqueeze(2), z, z.transpose(1, 2), /*beta=*/1, /*alpha=*/-2);
-    d.add_(sq.unsqueeze(1)).clamp_min_(0);
+    auto d = pairwise_sq_distances(z);
     d.diagonal(0, 1, 2).zero_();  // exactly 0: a point's distance to itself
     torch::Tensor sigma2, median_at;  // median_at: the flat [n·n] position of each module's median
     bool median_grad = false;
@@ -111,8 +115,8 @@ struct RbfGram : public torch::autograd::Function<RbfGram> {
       sigma2 = torch::full({K}, scale * scale, z.options());
     } else {
       TORCH_CHECK(n >= 2, "rbf_gram: the median bandwidth needs at least 2 points, got ", n);
-      auto [med, at] = upper_median(d);
-      median_at = at;
+      torch::Tensor med;
+      std::tie(med, median_at) = upper_median(d);
       sigma2 = (scale * scale) * med.clamp_min(1e-12);
       median_grad = bandwidth_grad;
       ctx->saved_data["median_live"] = (med > 1e-12).to(z.scalar_type());  // where the clamp passes a gradient

@@ -90,13 +90,12 @@ torch::Tensor ModularImpl::module_outputs(const torch::Tensor& z) {
   return h;
 }
 
-torch::Tensor ModularImpl::forward(torch::Tensor x) {
-  const auto z = project(x);
-  if (options.fused())
-    return fused_module_mlp(z, weights_, biases_, activation_, 1.0 / std::sqrt(double(options.modules())),
-                            workspace_.get());
-  const auto out = module_outputs(z);  // [K, B, out]
-  return out.sum(0) / std::sqrt(double(options.modules()));
+torch::Tensor ModularImpl::forward(torch::Tensor x) { return forward_projected(project(x)); }
+
+torch::Tensor ModularImpl::forward_projected(const torch::Tensor& z) {
+  const double scale = 1.0 / std::sqrt(double(options.modules()));
+  if (options.fused()) return fused_module_mlp(z, weights_, biases_, activation_, scale, workspace_.get());
+  return module_outputs(z).sum(0) * scale;  // [K, B, out] → [B, out]
 }
 
 torch::Tensor ModularImpl::forward_per_module(const torch::Tensor& x) {

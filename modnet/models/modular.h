@@ -44,6 +44,8 @@ class ModularImpl : public torch::nn::Cloneable<ModularImpl>, public ProjectedMo
   void reset() override;
   void pretty_print(std::ostream& stream) const override;
   torch::Tensor forward(torch::Tensor x);
+  /// forward() after the projection: the modules' outputs on z [K, B, b], summed / √K → [B, out].
+  torch::Tensor forward_projected(const torch::Tensor& z);
   /// The same function as forward(), written as a loop over the K modules (x·Û_j, then module j's
   /// own MLP, outputs summed / √K) with the same parameters: the reference the batched form is
   /// tested against, and the "per-module loop" formulation modnet-bench times. Not for training.
@@ -55,9 +57,6 @@ class ModularImpl : public torch::nn::Cloneable<ModularImpl>, public ProjectedMo
   torch::Tensor module_outputs(const torch::Tensor& z) override;
   std::vector<std::pair<torch::Tensor, torch::Tensor>> module_layers() override;
   Activation module_activation() const override { return activation_; }
-  /// The stacked module weights [K|1, in, out] and biases [K|1, 1, out], layer by layer.
-  const std::vector<torch::Tensor>& weights() const { return weights_; }
-  const std::vector<torch::Tensor>& biases() const { return biases_; }
 
   ModularOptions options;
 

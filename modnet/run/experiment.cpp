@@ -11,6 +11,7 @@
 #include "modnet/core/files.h"
 #include "modnet/core/json.h"
 #include "modnet/core/log.h"
+#include "modnet/core/progress.h"
 #include "modnet/core/rng.h"
 #include "modnet/models/mlp.h"
 #include "modnet/models/projected.h"
@@ -66,12 +67,6 @@ void check_experiment(const ExperimentConfig& config) {
   torch::NoGradGuard no_grad;
   models::build_model(config.model, models::ModelContext{shape->input_dim, shape->output_dim, shape->modules});
 }
-
-namespace {
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-}  // namespace
 
 Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), device_(resolve_device(config_.device)) {
   const auto t0 = std::chrono::steady_clock::now();

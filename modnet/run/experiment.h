@@ -93,8 +93,6 @@ class Experiment {
   torch::nn::AnyModule& model() { return model_; }
   const torch::Device& device() const { return device_; }
   int64_t parameter_count() const;
-  /// Seconds the constructor took (loading the data, building the model).
-  double load_seconds() const { return load_seconds_; }
 
   /// Trains into `out_dir` (prepared according to `mode`; resume continues from its checkpoint).
   /// Writes config.yaml first and summary.json at the end. `until_step` stops early (checkpointed),
@@ -113,7 +111,7 @@ class Experiment {
   torch::Device device_;
   data::TaskPtr task_;
   torch::nn::AnyModule model_;
-  double load_seconds_ = 0.0;
+  double load_seconds_ = 0.0;  // the constructor: loading the data, building the model
 };
 
 }  // namespace modnet::run

@@ -39,7 +39,7 @@ EvalResult evaluate(torch::nn::AnyModule& model, const data::Task& task, data::S
 torch::Tensor evaluation_subset(int64_t n, int64_t samples, uint64_t seed) {
   if (samples <= 0 || samples >= n) return {};
   Rng rng(seed);
-  return std::get<0>(permutation(n, rng).slice(0, 0, samples).sort());
+  return std::get<0>(sample_without_replacement(n, samples, rng).sort());
 }
 
 std::vector<std::pair<double, EvalResult>> evaluate_under_noise(torch::nn::AnyModule& model, const data::Task& task,

@@ -82,12 +82,6 @@ void Trainer::resume() {
   log::info("resumed at step {} of {}", state_.step, total_steps_);
 }
 
-namespace {
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-}  // namespace
-
 void Trainer::checkpoint() {
   if (out_dir_.empty()) return;
   const auto t0 = std::chrono::steady_clock::now();
@@ -198,9 +192,7 @@ TrainResult Trainer::run(std::optional<int64_t> until_step) {
 
     lr = learning_rate(options_, state_.step, total_steps_);
     for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
-    // Gradients are dropped rather than zeroed (the same in every libtorch version): backward
-    // then hands each parameter its gradient without a zero-fill and an extra add.
-    for (auto& p : params) p.mutable_grad().reset();
+    drop_gradients(params);
     torch::Tensor loss;
     {
       AutocastGuard autocast(device_, options_.precision);  // bf16 forward on CUDA; backward outside
