@@ -1,4 +1,5 @@
 // The kernel objective, the tangent kernel and the kernel-based initialiser (PAPER.md §4).
+#include <cmath>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include "modnet/data/sine_wave_task.h"
 #include "modnet/init/kernel_init.h"
 #include "modnet/init/kernel_objective.h"
+#include "modnet/init/slot_oracle.h"
 #include "modnet/models/modular.h"
 #include "modnet/run/experiment.h"
 #include "fixtures.h"
@@ -298,4 +300,122 @@ TEST_F(InitTest, RbfGramBackwardEqualsAutogradForEveryBandwidthRule) {
       EXPECT_TRUE(torch::equal(a.diagonal(0, 1, 2), torch::ones({K, 15}, opts))) << "exactly 1 on the diagonal";
     }
   }
+}
+
+// ---- the slot oracle (a bound) and the kernel initialiser on a slot-wired network ---------------
+namespace {
+// A sine task whose 12 input coordinates are read as 3 interleaved slots (coordinate i in slot
+// i mod 3): the initialisers only need Task::input_slots().
+class SlottedSine : public data::SineWaveTask {
+ public:
+  SlottedSine() : data::SineWaveTask(options(), 3) {}
+  torch::Tensor input_slots() const override { return torch::arange(12, torch::kLong) % 3; }
+  static data::SineWaveOptions options() {
+    data::SineWaveOptions o;
+    o.dim = 12;
+    o.modules = 3;
+    o.module_dim = 1;
+    o.n_train = 256;
+    o.n_val = 16;
+    o.n_test = 16;
+    return o;
+  }
+};
+
+std::vector<int64_t> slots_of_modules(const torch::Tensor& u, const torch::Tensor& slots) {
+  std::vector<int64_t> out;
+  for (int64_t j = 0; j < u.size(0); ++j) {
+    const auto used = std::get<0>(at::_unique(slots.masked_select(u[j].abs().sum(1).gt(0))));
+    EXPECT_EQ(used.numel(), 1) << "module " << j << " spans slots " << used;
+    out.push_back(used.numel() ? used[0].item<int64_t>() : -1);
+  }
+  return out;
+}
+
+std::string init_error(init::Initializer& initializer, torch::nn::AnyModule& model, const data::Task& task) {
+  init::InitContext ctx;
+  ctx.task = &task;
+  try {
+    initializer.run(model, ctx);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a ConfigError";
+  return "";
+}
+}  // namespace
+
+TEST_F(InitTest, SlotOracleStartsEveryModuleInsideOneSlotAtTheModelsScale) {
+  const SlottedSine task;
+  for (const int64_t K : {3, 5, 6, 7}) {
+    torch::nn::AnyModule model(models::Modular(models::ModularOptions(12, 1, K, 2).hidden({8}).projection_scale(1.5)));
+    auto* projected = models::as_projected(model);
+    const auto norm_before = projected->projections().detach().norm(2, {1, 2}).clone();
+    init::InitContext ctx;
+    ctx.task = &task;
+    ctx.seed = 11;
+    const auto report = init::SlotOracleInitializer(init::SlotOracleOptions{}).run(model, ctx);
+    EXPECT_EQ(report.type, "slot_oracle");
+    EXPECT_TRUE(std::isnan(report.objective_start));  // no objective: none is reported
+    const auto u = projected->projections().detach();
+    // Module j in slot j mod 3: every slot gets ⌊K/3⌋ or ⌈K/3⌉ modules.
+    EXPECT_EQ(slots_of_modules(u, task.input_slots()), models::slot_assignment(K, 3)) << "K " << K;
+    // Orthonormal columns at the model's own column norm (1.5), the D-major layout kept.
+    EXPECT_TRUE(torch::allclose(torch::bmm(u.transpose(1, 2), u), 2.25 * torch::eye(2).expand({K, 2, 2}), 1e-4, 1e-5));
+    EXPECT_TRUE(torch::allclose(u.norm(2, {1, 2}), norm_before, 1e-4));
+    EXPECT_EQ(u.stride(1), K * 2);
+  }
+  // Seeded by the context's seed.
+  auto once = [&](uint64_t seed) {
+    torch::manual_seed(0);
+    torch::nn::AnyModule model(models::Modular(models::ModularOptions(12, 1, 6, 2).hidden({8})));
+    init::InitContext ctx;
+    ctx.task = &task;
+    ctx.seed = seed;
+    init::SlotOracleInitializer(init::SlotOracleOptions{}).run(model, ctx);
+    return models::as_projected(model)->projections().detach().clone();
+  };
+  EXPECT_TRUE(torch::equal(once(1), once(1)));
+  EXPECT_FALSE(torch::equal(once(1), once(2)));
+}
+
+TEST_F(InitTest, SlotOracleConfigErrors) {
+  const SlottedSine task;
+  init::SlotOracleInitializer any(init::SlotOracleOptions{});
+  init::SlotOracleOptions two;
+  two.per_slot = 2;
+  init::SlotOracleInitializer two_per_slot(two);
+  // Fewer modules than slots.
+  torch::nn::AnyModule small(models::Modular(models::ModularOptions(12, 1, 2, 2).hidden({8})));
+  EXPECT_CONTAINS(init_error(any, small, task), "cannot cover the task's 3 slots");
+  // per_slot asks for K = 2k, the model has 5 modules.
+  torch::nn::AnyModule five(models::Modular(models::ModularOptions(12, 1, 5, 2).hidden({8})));
+  EXPECT_CONTAINS(init_error(two_per_slot, five, task), "expected model.modules = 2 x 3 slots = 6, got 5");
+  torch::nn::AnyModule six(models::Modular(models::ModularOptions(12, 1, 6, 2).hidden({8})));
+  init::InitContext ctx;
+  ctx.task = &task;
+  EXPECT_NO_THROW(two_per_slot.run(six, ctx));
+  // A task without slots; a model without projections.
+  data::SineWaveTask plain(SlottedSine::options(), 1);
+  EXPECT_CONTAINS(init_error(any, six, plain), "needs a task with input slots");
+  torch::nn::AnyModule linear(torch::nn::Linear(12, 1));
+  EXPECT_CONTAINS(init_error(any, linear, task), "needs a model with module projections");
+}
+
+TEST_F(InitTest, KernelInitKeepsASlotWiredNetworkInsideItsSlots) {
+  const SlottedSine task;
+  torch::nn::AnyModule model(models::Modular(
+      models::ModularOptions(12, 1, 6, 2).hidden({8}).slot_wired(true).input_slots(task.input_slots())));
+  init::KernelInitOptions o;
+  o.steps = 20;
+  o.batch_size = 64;
+  o.lr = 0.05;
+  o.progress = false;
+  init::InitContext ctx;
+  ctx.task = &task;
+  const auto before = models::as_projected(model)->projections().detach().clone();
+  init::KernelInitializer(o).run(model, ctx);
+  const auto u = models::as_projected(model)->projections().detach();
+  EXPECT_GT((u - before).abs().max().item<double>(), 1e-3);  // it moved ...
+  EXPECT_EQ(slots_of_modules(u, task.input_slots()), models::slot_assignment(6, 3));  // ... inside the slots
 }

@@ -70,6 +70,16 @@ std::string spec_error(const std::string& yaml) {
   return "";
 }
 
+std::string build_error(const models::ModelSpec& spec, const models::ModelContext& context) {
+  try {
+    models::build_model(spec, context);
+  } catch (const modnet::ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a ConfigError";
+  return "";
+}
+
 }  // namespace
 
 // ---- parameter counts -----------------------------------------------------------------------
@@ -580,4 +590,113 @@ TEST_F(ModelsTest, FusedDirectBlasAndTorchBmmPathsAgree) {
     const double tol = dtype == torch::kFloat ? 1e-5 : 1e-12;
     for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::allclose(a[i], b[i], tol, tol)) << "tensor " << i;
   }
+}
+
+// ---- slots: the oracle's and the slot-wired network's module placement --------------------------
+namespace {
+// 12 coordinates in 3 interleaved slots (coordinate i in slot i mod 3), like image columns.
+torch::Tensor interleaved_slots(int64_t D = 12, int64_t k = 3) { return torch::arange(D, torch::kLong) % k; }
+
+// The slot each module's nonzero rows lie in; fails the test when a module spans several slots.
+std::vector<int64_t> module_slots(const torch::Tensor& u, const torch::Tensor& slots) {
+  std::vector<int64_t> out;
+  for (int64_t j = 0; j < u.size(0); ++j) {
+    const auto rows = u[j].abs().sum(1).gt(0);
+    const auto used = std::get<0>(at::_unique(slots.masked_select(rows)));
+    EXPECT_EQ(used.numel(), 1) << "module " << j << " has nonzero rows in slots " << used;
+    out.push_back(used.numel() ? used[0].item<int64_t>() : -1);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_F(ModelsTest, SlotAssignmentGivesEverySlotFloorOrCeilOfKOverKModules) {
+  for (int64_t k = 1; k <= 7; ++k)
+    for (int64_t K = k; K <= 23; ++K) {
+      const auto slot = models::slot_assignment(K, k);
+      std::vector<int64_t> count(size_t(k), 0);
+      for (auto s : slot) {
+        ASSERT_TRUE(s >= 0 && s < k);
+        ++count[size_t(s)];
+      }
+      for (auto c : count) EXPECT_TRUE(c == K / k || c == (K + k - 1) / k) << "K " << K << " k " << k << ": " << c;
+    }
+  EXPECT_EQ(models::slot_assignment(6, 3), (std::vector<int64_t>{0, 1, 2, 0, 1, 2}));
+  EXPECT_EQ(models::slot_count(interleaved_slots()), 3);
+}
+
+TEST_F(ModelsTest, SlotProjectionsAreOrthonormalInsideOneSlotAtTheGivenNorm) {
+  const auto slots = interleaved_slots();
+  const auto assignment = models::slot_assignment(5, 3);
+  const auto norm = torch::tensor({1.0f, 2.0f, 0.5f, 1.0f, 3.0f});
+  const auto u = models::slot_projections(slots, assignment, 2, norm, torch::make_generator<at::CPUGeneratorImpl>(3));
+  ASSERT_EQ(u.sizes(), (std::vector<int64_t>{5, 12, 2}));
+  EXPECT_EQ(u.stride(1), 5 * 2);  // D-major, as Modular's projections
+  EXPECT_EQ(module_slots(u, slots), assignment);
+  for (int64_t j = 0; j < 5; ++j) {
+    const float s = norm[j].item<float>();
+    EXPECT_TRUE(torch::allclose(u[j].t().matmul(u[j]), torch::eye(2) * s * s, 1e-5, 1e-5)) << j;
+  }
+  // The mask has the same support and layout.
+  const auto mask = models::slot_mask(slots, assignment, 2);
+  EXPECT_EQ(mask.strides(), u.strides());
+  EXPECT_TRUE(torch::equal(mask.gt(0), u.ne(0)));
+  // Seeded: the same generator seed gives the same projections.
+  EXPECT_TRUE(torch::equal(u, models::slot_projections(slots, assignment, 2, norm,
+                                                       torch::make_generator<at::CPUGeneratorImpl>(3))));
+  // A slot with fewer coordinates than b cannot hold an orthonormal b-frame.
+  EXPECT_THROW(models::slot_projections(slots, assignment, 5, norm), c10::Error);
+}
+
+TEST_F(ModelsTest, SlotWiredModularStaysInsideItsSlotsThroughTraining) {
+  const auto slots = interleaved_slots();
+  auto model = models::build_model(read_spec("model: {type: modular, modules: 0, module_dim: 2, hidden: [16], slot_wired: true}\n"),
+                                   models::ModelContext{12, 2, 3, slots});
+  auto* m = model.ptr()->as<models::Modular>();
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->options.modules(), 6);  // K = 2k: two modules per slot
+  EXPECT_EQ(module_slots(m->projections().detach(), slots), (std::vector<int64_t>{0, 1, 2, 0, 1, 2}));
+  ASSERT_TRUE(m->projection_mask().defined());
+  const auto x = torch::randn({64, 12}), y = torch::randn({64, 2});
+  for (const std::string optimizer : {"adam", "sgd"}) {
+    std::unique_ptr<torch::optim::Optimizer> opt;
+    if (optimizer == "adam") opt = std::make_unique<torch::optim::Adam>(m->parameters(), torch::optim::AdamOptions(1e-2).weight_decay(1e-3));
+    else opt = std::make_unique<torch::optim::SGD>(m->parameters(), torch::optim::SGDOptions(1e-2).momentum(0.9));
+    const auto before = m->projections().detach().clone();
+    for (int step = 0; step < 20; ++step) {
+      opt->zero_grad();
+      torch::mse_loss(m->forward(x), y).backward();
+      // The gradient itself is masked (a hook), in the parameter's layout.
+      EXPECT_TRUE(torch::equal(m->projections().grad().ne(0).logical_and(m->projection_mask().eq(0)),
+                               torch::zeros_like(m->projection_mask(), torch::kBool)));
+      EXPECT_EQ(m->projections().grad().strides(), m->projections().strides());
+      opt->step();
+    }
+    const auto after = m->projections().detach();
+    EXPECT_GT((after - before).abs().max().item<double>(), 1e-3) << optimizer << ": the projections did not train";
+    EXPECT_EQ(module_slots(after, slots), (std::vector<int64_t>{0, 1, 2, 0, 1, 2})) << optimizer;
+  }
+  // The unfused reference keeps the mask too; a clone has its own mask and hook.
+  auto clone = std::dynamic_pointer_cast<models::ModularImpl>(m->clone());
+  ASSERT_TRUE(clone->projection_mask().defined());
+  torch::mse_loss(clone->forward(x), y).backward();
+  EXPECT_TRUE(torch::equal(clone->projections().grad() * (1 - clone->projection_mask()),
+                           torch::zeros_like(clone->projections())));
+}
+
+TEST_F(ModelsTest, SlotWiredConfigErrors) {
+  const auto spec = read_spec("model: {type: modular, module_dim: 2, hidden: [8], slot_wired: true}\n");
+  // A task without slots.
+  const auto no_slots = build_error(spec, models::ModelContext{12, 1, 3});
+  EXPECT_CONTAINS(no_slots, "slot_wired");
+  EXPECT_CONTAINS(no_slots, "input slots");
+  // Fewer modules than slots: some slot would have none.
+  const auto few = build_error(read_spec("model: {type: modular, modules: 2, module_dim: 2, hidden: [8], slot_wired: true}\n"),
+                               models::ModelContext{12, 1, 3, interleaved_slots()});
+  EXPECT_CONTAINS(few, "modules");
+  EXPECT_CONTAINS(few, "at least the task's 3 slots");
+  // Not slot-wired: no mask, whatever the task.
+  auto plain = models::build_model(read_spec("model: {type: modular, module_dim: 2, hidden: [8]}\n"),
+                                   models::ModelContext{12, 1, 3, interleaved_slots()});
+  EXPECT_FALSE(plain.ptr()->as<models::Modular>()->projection_mask().defined());
 }

@@ -520,3 +520,94 @@ TEST(FusedAdam, TakesTheFusedPathForStridedParameters) {
   EXPECT_TRUE(torch::allclose(b, a, 1e-5, 1e-6));
   EXPECT_EQ(b.strides(), start.strides());
 }
+
+// ---- slot-wired networks and protected projections ----------------------------------------------
+namespace {
+// A slot-wired modular network on the 8-dimensional task, its coordinates read as 2 interleaved slots.
+torch::nn::AnyModule slot_wired_model(uint64_t seed) {
+  torch::manual_seed(seed);
+  return torch::nn::AnyModule(models::Modular(models::ModularOptions(8, 1, 4, 1).hidden({16}).slot_wired(true).input_slots(
+      torch::arange(8, torch::kLong) % 2)));
+}
+bool inside_slots(torch::nn::AnyModule& m) {
+  auto* modular = m.ptr()->as<models::Modular>();
+  const auto u = modular->projections().detach();
+  return torch::equal(u * (1 - modular->projection_mask()), torch::zeros_like(u)) && u.ne(0).any().item<bool>();
+}
+}  // namespace
+
+TEST_F(TrainTest, SlotWiredMaskSurvivesTrainingCheckpointAndResume) {
+  auto task = small_task();
+  auto opts = options(80);
+  opts.schedule = "cosine";
+  auto full_model = slot_wired_model(1);
+  fs::create_directories(sub("full"));
+  train::Trainer(opts, full_model, task, torch::kCPU, 5, sub("full")).run();
+  EXPECT_TRUE(inside_slots(full_model));
+
+  fs::create_directories(sub("split"));
+  auto first_model = slot_wired_model(1);
+  train::Trainer(opts, first_model, task, torch::kCPU, 5, sub("split")).run(40);
+  EXPECT_TRUE(inside_slots(first_model));
+  auto second_model = slot_wired_model(2);  // a different start: everything comes from the checkpoint
+  train::Trainer second(opts, second_model, task, torch::kCPU, 5, sub("split"));
+  second.resume();
+  EXPECT_TRUE(inside_slots(second_model));
+  second.run();
+  EXPECT_TRUE(inside_slots(second_model));
+  expect_equal(params(full_model), params(second_model));
+}
+
+TEST_F(TrainTest, ProjectionLearningRateScaleAndFreezeApplyToTheProjectionsOnly) {
+  auto task = small_task();
+  auto modular = [](uint64_t seed) {
+    torch::manual_seed(seed);
+    return torch::nn::AnyModule(models::Modular(models::ModularOptions(8, 1, 4, 1).hidden({16})));
+  };
+  auto projections = [](torch::nn::AnyModule& m) { return m.ptr()->as<models::Modular>()->projections().detach().clone(); };
+  auto others = [](torch::nn::AnyModule& m) {
+    std::vector<torch::Tensor> out;
+    for (const auto& item : m.ptr()->named_parameters())
+      if (item.key() != "projections") out.push_back(item.value().detach().clone());
+    return out;
+  };
+
+  // Frozen for the first 30 steps: Û unchanged at step 30 while the module MLPs trained; then it moves.
+  auto opts = options(60);
+  opts.freeze_projections_steps = 30;
+  auto model = modular(1);
+  const auto u0 = projections(model);
+  const auto w0 = others(model);
+  fs::create_directories(sub("freeze"));
+  train::Trainer frozen(opts, model, task, torch::kCPU, 5, sub("freeze"));
+  frozen.run(30);
+  EXPECT_TRUE(torch::equal(projections(model), u0));
+  EXPECT_FALSE(torch::equal(others(model)[0], w0[0]));
+  frozen.run();
+  EXPECT_FALSE(torch::equal(projections(model), u0));
+
+  // A scale of 1 equals no scale; a small scale moves Û less than the default does, same module start.
+  auto moved = [&](double scale, const std::string& name) {
+    auto o = options(40);
+    o.projection_lr_scale = scale;
+    auto m = modular(3);
+    const auto start = projections(m);
+    fs::create_directories(sub(name));
+    train::Trainer(o, m, task, torch::kCPU, 5, sub(name)).run();
+    return (projections(m) - start).norm().item<double>();
+  };
+  const double full = moved(1.0, "scale1"), small = moved(0.01, "scale001");
+  EXPECT_LT(small, 0.1 * full);
+  EXPECT_GT(small, 0.0);
+
+  // Models without projections: a configuration error naming the option.
+  auto mlp = small_model();
+  auto bad = options(10);
+  bad.projection_lr_scale = 0.5;
+  try {
+    train::Trainer t(bad, mlp, task, torch::kCPU, 5, "");
+    ADD_FAILURE() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_CONTAINS(std::string(e.what()), "train.projection_lr_scale needs a model with module projections");
+  }
+}

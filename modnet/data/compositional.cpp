@@ -330,18 +330,23 @@ torch::Tensor CompositionalTask::target_matrix(const torch::Tensor& y) const {
   return torch::one_hot(y, classes_).to(torch::kFloat).reshape({y.size(0), -1});
 }
 
-torch::Tensor CompositionalTask::input_slots() const {
+torch::Tensor image_row_slots(int64_t channels, int64_t height, int64_t width, int64_t slots) {
   // Coordinate (c, h, j) of the flattened C×H×(k·W) image belongs to slot j / W.
-  return torch::div(torch::arange(width_ * options_.slots, torch::kLong), width_, "floor")
+  return torch::div(torch::arange(width * slots, torch::kLong), width, "floor")
       .view({1, 1, -1})
-      .expand({channels_, height_, -1})
+      .expand({channels, height, -1})
       .reshape({-1})
       .contiguous();
 }
 
+torch::Tensor CompositionalTask::input_slots() const {
+  return image_row_slots(channels_, height_, width_, options_.slots);
+}
+
 TaskShape compositional_shape(const CompositionalOptions& o) {
   const auto s = probe_images(o.root, o.format, ImageSplit::train);
-  return TaskShape{s.channels * s.height * s.width * o.slots, s.classes * o.slots, o.slots};
+  return TaskShape{s.channels * s.height * s.width * o.slots, s.classes * o.slots, o.slots,
+                   image_row_slots(s.channels, s.height, s.width, o.slots)};
 }
 
 }  // namespace modnet::data

@@ -68,6 +68,8 @@ torch::Tensor slot_cross_entropy(const torch::Tensor& pred, const torch::Tensor&
 
 /// The task's sizes from its options, reading only the image set's headers (probe_images).
 TaskShape compositional_shape(const CompositionalOptions& options);
+/// The slot of every coordinate of `slots` C×H×W images laid side by side (flattened C×H×(k·W)).
+torch::Tensor image_row_slots(int64_t channels, int64_t height, int64_t width, int64_t slots);
 
 /// The held-out class combinations: membership of a class tuple (coded c_0 + C·c_1 + C²·c_2 …).
 /// Up to 10⁶ combinations exactly round(fraction·C^k) of them, drawn by a seeded permutation and

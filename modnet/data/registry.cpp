@@ -29,7 +29,7 @@ TaskRegistry& task_registry() {
                                     return std::make_shared<SineWaveTask>(o, seed);
                                   });
     register_task_shape<SineWaveOptions>("sine", [](const SineWaveOptions& o) {
-      return TaskShape{o.dim, 1, o.modules};
+      return TaskShape{o.dim, 1, o.modules, {}};
     });
     r->add_typed<CompositionalOptions>(
         "compositional", "k images side by side, every slot's class predicted (PAPER.md §6)",

@@ -65,6 +65,7 @@ struct TaskShape {
   int64_t input_dim = 0;
   int64_t output_dim = 0;
   int64_t modules = 0;  // true modules k (0 = none)
+  torch::Tensor input_slots;  // as Task::input_slots(): the slot of every input coordinate (undefined = none)
 };
 
 /// x + σ·ε with ε ~ N(0, I): Gaussian input noise (robustness evaluation, optional at training).

@@ -1,6 +1,7 @@
 #include "modnet/init/initializer.h"
 
 #include "modnet/init/kernel_init.h"
+#include "modnet/init/slot_oracle.h"
 
 namespace modnet::init {
 
@@ -11,6 +12,11 @@ InitRegistry& init_registry() {
                                     [](const KernelInitOptions& o) -> InitializerPtr {
                                       return std::make_shared<KernelInitializer>(o);
                                     });
+    r->add_typed<SlotOracleOptions>(
+        "slot_oracle",
+        "a bound, not a method: each module's projection starts inside one input slot (slot j mod k), a random "
+        "projection of that slot's coordinates only (tasks with slots; knows the task's structure)",
+        [](const SlotOracleOptions& o) -> InitializerPtr { return std::make_shared<SlotOracleInitializer>(o); });
     return r;
   }();
   return *registry;

@@ -3,6 +3,7 @@
 // `kernel` (the paper's kernel-based initialisation of the module projections). Register your own
 // with MODNET_REGISTER_INITIALIZER("name", Options, "what it does", factory), where
 // factory(const Options&) returns an InitializerPtr.
+#include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
@@ -32,7 +33,7 @@ struct InitReport {
   int64_t steps = 0;
   double seconds = 0.0;
   double flops = 0.0;  // estimate of the floating-point operations spent (compute-matched comparisons)
-  double objective_start = 0.0, objective_end = 0.0;
+  double objective_start = NAN, objective_end = NAN;  // initialisers without an objective leave them NaN
 };
 
 class Initializer {

@@ -47,6 +47,9 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
 
   // Optimise a copy of Û (each module from its own random start: the model's random init).
   auto u = param.detach().clone().to(ctx.device).requires_grad_(true);
+  // A slot-wired model keeps Û inside its slots: optimise (and hand back) Û ⊙ mask.
+  auto mask = projected->projection_mask();
+  if (mask.defined()) mask = mask.to(ctx.device);
   const auto start_norm = param.detach().norm(2, {1, 2}).to(ctx.device);  // [K]
   // Adam moves every entry by about lr per step; with lr_units = relative the step is a fixed
   // fraction of the entries' initial size, whatever D is.
@@ -80,7 +83,7 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
   if (!widths.empty()) widths.pop_back();
 
   auto objective = [&](const torch::Tensor& x, const torch::Tensor& ymat, torch::Tensor* sigma2) {
-    auto z = models::project(x, u);
+    auto z = models::project(x, mask.defined() ? u * mask : u);
     torch::Tensor gram;
     if (o.kernel == "rbf") {
       gram = rbf_gram(z, o.bandwidth_scale, o.bandwidth == "fixed", o.bandwidth_grad, sigma2);
@@ -132,13 +135,14 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
   // Hand the projections to the model at the scale it was initialised with.
   {
     torch::NoGradGuard no_grad;
-    auto result = u.detach();
+    auto result = mask.defined() ? u.detach() * mask : u.detach();
     if (o.finalize == "orthonormalize") {
       result = std::get<0>(torch::linalg_qr(result, "reduced")) *
                (start_norm / std::sqrt(double(b))).view({K, 1, 1});
     } else if (o.finalize == "rescale") {
       result = result * (start_norm / result.norm(2, {1, 2}).clamp_min(1e-12)).view({K, 1, 1});
     }
+    if (mask.defined()) result = result * mask;  // exact zeros outside the slots after the QR
     param.copy_(result.to(param.device()));
   }
   report.steps = o.steps;

@@ -4,6 +4,7 @@
 
 #include "modnet/core/error.h"
 #include "modnet/models/mlp.h"
+#include "modnet/models/projected.h"
 
 namespace modnet::models {
 
@@ -22,9 +23,21 @@ void ModularImpl::reset() {
   const int64_t K = o.modules(), D = o.in_features(), b = o.module_dim();
 
   torch::Tensor u;
+  mask_ = torch::Tensor();
   {
     torch::NoGradGuard no_grad;
-    if (o.projection_init() == "orthonormal") {
+    if (o.slot_wired()) {
+      // Inside each module's slot from the start (the same random rule restricted to the slot).
+      TORCH_CHECK(o.input_slots().defined() && o.input_slots().dim() == 1 && o.input_slots().size(0) == D,
+                  "Modular: slot_wired needs input_slots [", D, "]");
+      const auto assignment = slot_assignment(K, slot_count(o.input_slots()));
+      mask_ = slot_mask(o.input_slots(), assignment, b);
+      if (o.projection_init() == "orthonormal") {
+        u = slot_projections(o.input_slots(), assignment, b, torch::full({K}, o.projection_scale()));
+      } else {
+        u = torch::randn({K, D, b}) * (o.projection_scale() / std::sqrt(double(D))) * mask_;
+      }
+    } else if (o.projection_init() == "orthonormal") {
       // Each module its own random orthonormal basis (Haar via QR of a Gaussian matrix).
       u = std::get<0>(torch::linalg_qr(torch::randn({K, D, b}), "reduced")) * o.projection_scale();
     } else {
@@ -33,6 +46,16 @@ void ModularImpl::reset() {
   }
   // D-major storage (see the header): a [K, D, b] view of [D, K, b] memory.
   projections_ = register_parameter("projections", u.permute({1, 0, 2}).contiguous().permute({1, 0, 2}));
+  if (mask_.defined()) {
+    mask_ = register_buffer("slot_mask", mask_);
+    // Gradients stay inside the slot, so every optimiser step keeps Û ⊙ mask = Û (zero entries get
+    // zero updates from Adam, AdamW and SGD alike). The hook holds the buffer itself, which
+    // Module::to() moves in place; the result keeps the gradient's layout (the fused Adam path).
+    projections_.register_hook([mask = mask_](const torch::Tensor& g) {
+      auto out = torch::empty_like(g, torch::MemoryFormat::Preserve);
+      return torch::mul_out(out, g, mask);
+    });
+  }
   workspace_ = std::make_shared<FusedWorkspace>();
 
   weights_.clear();
@@ -63,7 +86,7 @@ void ModularImpl::pretty_print(std::ostream& stream) const {
          << ", b=" << options.module_dim() << ", module " << options.module_dim();
   for (auto w : options.hidden()) stream << "->" << w;
   stream << "->" << options.out_features() << (options.shared_weights() ? ", shared" : "")
-         << (options.fused() ? "" : ", autograd reference") << ")";
+         << (options.fused() ? "" : ", autograd reference") << (options.slot_wired() ? ", slot-wired" : "") << ")";
 }
 
 torch::Tensor ModularImpl::project(const torch::Tensor& x) {
@@ -154,8 +177,59 @@ Modular make_modular(const ModularModelOptions& options, const ModelContext& c) 
   if (m.module_dim() > c.input_dim)
     throw config::OptionError("module_dim", fmt::format("at most the task's input dimension {}", c.input_dim),
                               std::to_string(m.module_dim()));
+  if (m.slot_wired()) {
+    if (!c.input_slots.defined())
+      throw config::OptionError("slot_wired", "a task with input slots (e.g. task.type: compositional)", "true");
+    const int64_t k = slot_count(c.input_slots);
+    if (m.modules() < k)
+      throw config::OptionError(
+          "modules", fmt::format("at least the task's {} slots for a slot-wired network (0 = 2k)", k),
+          std::to_string(m.modules()));
+    m.input_slots(c.input_slots);
+  }
   const auto hidden = modular_hidden(o, c.input_dim, c.output_dim);
   return Modular(m.in_features(c.input_dim).out_features(c.output_dim).hidden(hidden));
+}
+
+std::vector<int64_t> slot_assignment(int64_t modules, int64_t slots) {
+  TORCH_CHECK(modules >= 1 && slots >= 1, "slot_assignment: needs modules and slots >= 1, got ", modules, ", ", slots);
+  std::vector<int64_t> slot_of(static_cast<size_t>(modules));
+  for (int64_t j = 0; j < modules; ++j) slot_of[static_cast<size_t>(j)] = j % slots;
+  return slot_of;
+}
+
+int64_t slot_count(const torch::Tensor& input_slots) {
+  TORCH_CHECK(input_slots.defined() && input_slots.numel() > 0, "slot_count: no input slots");
+  return input_slots.max().item<int64_t>() + 1;
+}
+
+torch::Tensor slot_mask(const torch::Tensor& input_slots, const std::vector<int64_t>& assignment, int64_t b) {
+  const auto slots = input_slots.to(torch::kCPU, torch::kLong);
+  const int64_t K = int64_t(assignment.size()), D = slots.size(0);
+  const auto modules_slot = torch::tensor(assignment, torch::kLong).view({K, 1});
+  const auto rows = slots.view({1, D}).eq(modules_slot).to(torch::kFloat);  // [K, D]
+  // D-major storage, like Modular's projections.
+  return rows.t().unsqueeze(2).expand({D, K, b}).contiguous().permute({1, 0, 2});
+}
+
+torch::Tensor slot_projections(const torch::Tensor& input_slots, const std::vector<int64_t>& assignment, int64_t b,
+                               const torch::Tensor& column_norm, std::optional<torch::Generator> generator) {
+  torch::NoGradGuard no_grad;
+  const auto slots = input_slots.to(torch::kCPU, torch::kLong);
+  const int64_t K = int64_t(assignment.size()), D = slots.size(0);
+  TORCH_CHECK(column_norm.numel() == K, "slot_projections: column_norm needs ", K, " entries, got ",
+              column_norm.numel());
+  const auto norms = column_norm.to(torch::kCPU, torch::kFloat);
+  auto u = torch::zeros({D, K, b});  // D-major
+  for (int64_t j = 0; j < K; ++j) {
+    const auto rows = torch::nonzero(slots.eq(assignment[size_t(j)])).view({-1});
+    TORCH_CHECK(rows.size(0) >= b, "slot_projections: slot ", assignment[size_t(j)], " has ", rows.size(0),
+                " coordinates, fewer than the module dimension b = ", b);
+    const auto g = generator ? torch::randn({rows.size(0), b}, *generator) : torch::randn({rows.size(0), b});
+    const auto q = std::get<0>(torch::linalg_qr(g, "reduced")) * norms[j];
+    u.select(1, j).index_copy_(0, rows, q);
+  }
+  return u.permute({1, 0, 2});
 }
 
 }  // namespace modnet::models

@@ -36,6 +36,10 @@ struct ModularOptions {
   TORCH_ARG(std::string, projection_init) = "orthonormal";  // orthonormal | gaussian
   TORCH_ARG(double, projection_scale) = 1.0;  // orthonormal: column norm; gaussian: std·√D
   TORCH_ARG(bool, fused) = true;  // module stack as one autograd node (false: autograd op by op)
+  /// Slot-wired: module j's projection lives inside slot j mod k for all of training (a 0/1 mask
+  /// on Û and its gradient); needs input_slots.
+  TORCH_ARG(bool, slot_wired) = false;
+  TORCH_ARG(torch::Tensor, input_slots);  // the slot of every input coordinate, int64 [D] (slot_wired)
 };
 
 class ModularImpl : public torch::nn::Cloneable<ModularImpl>, public ProjectedModules {
@@ -57,12 +61,15 @@ class ModularImpl : public torch::nn::Cloneable<ModularImpl>, public ProjectedMo
   torch::Tensor module_outputs(const torch::Tensor& z) override;
   std::vector<std::pair<torch::Tensor, torch::Tensor>> module_layers() override;
   Activation module_activation() const override { return activation_; }
+  /// Slot-wired networks: the 0/1 mask [K, D, b] (a buffer, "slot_mask"); undefined otherwise.
+  torch::Tensor projection_mask() override { return mask_; }
 
   ModularOptions options;
 
  private:
   Activation activation_ = Activation::relu;
   torch::Tensor projections_;
+  torch::Tensor mask_;  // slot-wired: Û ⊙ mask_ = Û always (gradients masked by a hook)
   std::vector<torch::Tensor> weights_, biases_;
   std::shared_ptr<FusedWorkspace> workspace_;  // the fused forward's buffers (each clone its own)
 };
@@ -90,6 +97,9 @@ struct ModularModelOptions : WidthOptions {
     v("projection_scale", module.projection_scale(), greater_than(0), "scale of the random Û");
     v("fused", module.fused(), none(),
       "module MLPs as one autograd node with a hand-written backward (false: autograd op by op, the reference)");
+    v("slot_wired", module.slot_wired(), none(),
+      "wire module j to input slot j mod k for all of training (its projection masked to that slot's coordinates; "
+      "tasks with input slots, e.g. compositional; needs modules >= k)");
   }
 };
 

@@ -21,6 +21,10 @@ struct ModelContext {
   /// The task's number of true modules (sine modules, image slots), 0 when it has none: the
   /// default for choices such as K = 2k.
   int64_t task_modules = 0;
+  /// For inputs made of slots (images side by side): the slot of every input coordinate, int64
+  /// [input_dim] (data::Task::input_slots()); undefined when the task has none. Slot-wired models
+  /// need it.
+  torch::Tensor input_slots;
 };
 
 using ModelRegistry = Registry<torch::nn::AnyModule, const ModelContext&>;

@@ -1,6 +1,7 @@
 #include "modnet/run/experiment.h"
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 
 #include "modnet/analysis/similarity.h"
@@ -65,7 +66,7 @@ void check_experiment(const ExperimentConfig& config) {
   if (!shape) return;
   // Built on the CPU from the global generator, as a run would (the weights are thrown away).
   torch::NoGradGuard no_grad;
-  models::build_model(config.model, models::ModelContext{shape->input_dim, shape->output_dim, shape->modules});
+  models::build_model(config.model, models::ModelContext{shape->input_dim, shape->output_dim, shape->modules, shape->input_slots});
 }
 
 Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), device_(resolve_device(config_.device)) {
@@ -76,7 +77,7 @@ Experiment::Experiment(ExperimentConfig config) : config_(std::move(config)), de
     log::warn("blas_threads = {} ignored: the BLAS in use ({}) is not OpenBLAS", config_.blas_threads, blas_library());
   const auto seed = static_cast<uint64_t>(config_.seed);
   task_ = data::build_task(config_.task, seed);
-  models::ModelContext context{task_->input_dim(), task_->output_dim(), task_->module_count()};
+  models::ModelContext context{task_->input_dim(), task_->output_dim(), task_->module_count(), task_->input_slots()};
   seed_global(derive_seed(seed, "model"));
   model_ = models::build_model(config_.model, context);
   model_.ptr()->to(device_);
@@ -148,9 +149,9 @@ train::TrainResult Experiment::run(const std::string& out_dir, RunDirMode mode, 
     init_summary.set("init_type", report.type)
         .set("init_steps", report.steps)
         .set("init_seconds", report.seconds)
-        .set("init_flops", report.flops)
-        .set("init_objective_start", report.objective_start)
-        .set("init_objective_end", report.objective_end);
+        .set("init_flops", report.flops);
+    if (std::isfinite(report.objective_start) && std::isfinite(report.objective_end))
+      init_summary.set("init_objective_start", report.objective_start).set("init_objective_end", report.objective_end);
     if (const auto focus = slot_focus(projected, *task_)) init_summary.set("init_slot_focus", *focus);
     write_file_atomic(run_dir.init_json(), init_summary.dump());
   }

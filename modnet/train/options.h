@@ -46,6 +46,8 @@ struct TrainOptions {
   int64_t train_eval_samples = 10000; // training samples in the final train-loss evaluation (0 = all)
   int64_t eval_batch_size = 4096;
   int64_t checkpoint_every = 0;       // steps between checkpoints (0 = at every evaluation)
+  double projection_lr_scale = 1.0;   // learning rate of the module projections Û, relative to lr
+  int64_t freeze_projections_steps = 0;  // Û frozen (learning rate 0) for the first steps
   EarlyStoppingOptions early_stopping;
   bool progress = true;               // progress bar on a terminal, periodic lines otherwise
   double log_interval = 10.0;         // seconds between plain progress lines (not a terminal)
@@ -81,6 +83,11 @@ struct TrainOptions {
       "training samples in the final evaluation of the training loss, a fixed seeded subset (0 = the whole split)");
     v("eval_batch_size", eval_batch_size, at_least(1), "batch size for evaluation (no gradients, inference mode)");
     v("checkpoint_every", checkpoint_every, at_least(0), "steps between checkpoints (0 = each evaluation)");
+    v("projection_lr_scale", projection_lr_scale, greater_than(0),
+      "learning rate of the module projections Û as a multiple of the schedule's (models with projections; < 1 "
+      "protects an initialisation of Û)");
+    v("freeze_projections_steps", freeze_projections_steps, at_least(0),
+      "the module projections Û frozen (learning rate 0) for this many first steps (models with projections)");
     v("early_stopping", early_stopping, none(), "early stopping on the validation split");
     v("progress", progress, none(), "show progress");
     v("log_interval", log_interval, greater_than(0), "seconds between progress lines off a terminal");

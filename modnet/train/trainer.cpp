@@ -12,6 +12,7 @@
 #include "modnet/core/rng.h"
 #include "modnet/core/run_dir.h"
 #include "modnet/core/progress.h"
+#include "modnet/models/projected.h"
 
 namespace modnet::train {
 
@@ -63,7 +64,23 @@ Trainer::Trainer(TrainOptions options, torch::nn::AnyModule model, data::TaskPtr
   total_steps_ = options_.steps ? *options_.steps : *options_.epochs * steps_per_epoch_;
   model_.ptr()->to(device_);
   model_.ptr()->train();
-  optimizer_ = make_optimizer(options_, model_.ptr()->parameters());
+  if (options_.projection_lr_scale != 1.0 || options_.freeze_projections_steps > 0) {
+    // The projections in a group of their own, whose learning rate run() scales.
+    auto* projected = models::as_projected(model_);
+    if (!projected)
+      throw ConfigError(fmt::format("train.{} needs a model with module projections (e.g. model.type: modular)",
+                                    options_.projection_lr_scale != 1.0 ? "projection_lr_scale"
+                                                                        : "freeze_projections_steps"));
+    const auto u = projected->projections();
+    std::vector<torch::Tensor> rest;
+    for (const auto& p : model_.ptr()->parameters())
+      if (!p.is_same(u)) rest.push_back(p);
+    optimizer_ = make_optimizer(options_, rest);
+    optimizer_->add_param_group(torch::optim::OptimizerParamGroup({u}));
+    projection_group_ = int64_t(optimizer_->param_groups().size()) - 1;
+  } else {
+    optimizer_ = make_optimizer(options_, model_.ptr()->parameters());
+  }
   // Fixed, seeded evaluation subsets: the same samples at every evaluation and after a resume.
   for (auto split : {data::Split::val, data::Split::test, data::Split::ood})
     eval_index_[split] = evaluation_subset(task_->size(split), options_.eval_samples,
@@ -191,7 +208,11 @@ TrainResult Trainer::run(std::optional<int64_t> until_step) {
                                       derive_seed(seed_, "input-noise-" + std::to_string(state_.step)));
 
     lr = learning_rate(options_, state_.step, total_steps_);
-    for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
+    auto& groups = optimizer_->param_groups();
+    for (size_t g = 0; g < groups.size(); ++g) {
+      if (int64_t(g) != projection_group_) groups[g].options().set_lr(lr);
+      else groups[g].options().set_lr(state_.step < options_.freeze_projections_steps ? 0.0 : lr * options_.projection_lr_scale);
+    }
     drop_gradients(params);
     torch::Tensor loss;
     {

@@ -84,6 +84,7 @@ class Trainer {
   uint64_t seed_;
   std::string out_dir_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  int64_t projection_group_ = -1;  // the optimiser's group of the projections Û when it has its own lr
   std::vector<std::function<void(const EvalPoint&)>> callbacks_;
   TrainerState state_;
   std::vector<torch::Tensor> best_weights_;
