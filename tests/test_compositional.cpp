@@ -17,6 +17,7 @@
 #include "modnet/core/error.h"
 #include "modnet/data/compositional.h"
 #include "modnet/data/registry.h"
+#include "modnet/run/experiment.h"
 #include "fixtures.h"
 
 namespace fs = std::filesystem;
@@ -327,4 +328,46 @@ TEST_F(CompositionalTest, CpuBatchEqualsTheTensorOpDefinition) {
   const auto normalised = (set.images.index_select(0, ids).to(torch::kFloat) - mean.view({1, 3, 1, 1})) / std.view({1, 3, 1, 1});
   const auto expected = normalised.view({4, 3, 3, 32, 32}).permute({0, 2, 3, 1, 4}).reshape({4, -1});
   EXPECT_TRUE(torch::allclose(x, expected, 1e-5, 1e-5));
+}
+
+// The two bounds of docs/reproducing.md through the real presets, on the tiny image set: the task's
+// slots reach the model (slot-wired) and the initialiser (slot oracle), and both runs end with
+// every module inside one slot (slot focus 1) or, for the oracle, start there.
+TEST_F(CompositionalTest, SlotWiredAndSlotOraclePresetsRunOnACompositionalTask) {
+  const modnet::testing::TempDir temp("bounds");
+  for (const std::string preset : {"slot_wired", "oracle_modular"}) {
+    auto cfg = modnet::run::load_experiment_config(
+        std::string(MODNET_SOURCE_DIR) + "/configs/cifar/" + preset + ".yaml",
+        {"task.root=" + root_, "task.format=cifar10_binary", "task.slots=3", "task.n_train=64", "task.n_val=16",
+         "task.n_test=16", "task.n_ood=16", "task.val_images=20", "model.module_dim=2", "model.hidden=[8]",
+         "train.epochs=null", "train.steps=6", "train.eval_every=3", "train.batch_size=16", "train.progress=false", "log_level=warn",
+         "analysis.noise=[]"});
+    modnet::run::check_experiment(cfg);
+    const auto dir = temp.path() / preset;
+    modnet::run::Experiment experiment(cfg);
+    ASSERT_TRUE(experiment.run(dir.string(), modnet::RunDirMode::fresh).finished) << preset;
+    const auto summary = YAML::LoadFile((dir / "summary.json").string());
+    if (preset == "slot_wired") {
+      EXPECT_NEAR(summary["slot_focus"].as<double>(), 1.0, 1e-9);
+      EXPECT_FALSE(summary["init_type"]);
+    } else {
+      EXPECT_EQ(summary["init_type"].as<std::string>(), "slot_oracle");
+      EXPECT_NEAR(summary["init_slot_focus"].as<double>(), 1.0, 1e-9);
+      EXPECT_FALSE(summary["init_objective_start"]);  // no objective, none reported
+      EXPECT_LT(summary["slot_focus"].as<double>(), 1.0);  // trained freely afterwards
+    }
+  }
+  // K = 2k is checked against the oracle's per_slot = 2.
+  auto odd = modnet::run::load_experiment_config(
+      std::string(MODNET_SOURCE_DIR) + "/configs/cifar/oracle_modular.yaml",
+      {"task.root=" + root_, "task.format=cifar10_binary", "task.slots=3", "task.n_train=64", "task.n_val=16",
+       "task.n_test=16", "task.n_ood=16", "task.val_images=20", "model.modules=5", "model.module_dim=2",
+       "model.hidden=[8]", "train.epochs=null", "train.steps=2", "train.progress=false", "log_level=warn"});
+  modnet::run::Experiment experiment(odd);
+  try {
+    experiment.run((temp.path() / "odd").string(), modnet::RunDirMode::fresh);
+    ADD_FAILURE() << "expected a ConfigError";
+  } catch (const modnet::ConfigError& e) {
+    EXPECT_CONTAINS(std::string(e.what()), "init.per_slot = 2: expected model.modules = 2 x 3 slots = 6, got 5");
+  }
 }
