@@ -16,11 +16,11 @@ int main(int argc, char** argv) {
         argc, argv,
         "modnet-report --runs DIR [--out PREFIX]\n"
         "       modnet-report --sweep DIR --x KEY [--logx] [--logy] [--out PREFIX]\n"
-        "       modnet-report --sweep DIR --x KEY --metrics COL,... [--at X] [--reference CSV] [--out PREFIX]\n"
+        "       modnet-report --sweep DIR[,DIR...] --x KEY --metrics COL,... [--at X] [--reference CSV] [--out PREFIX]\n"
         "       modnet-report --sweep DIR --sample-complexity [--threshold T] [--relative] [--group KEY] [--out PREFIX]\n"
         "       modnet-report --trends DIR:KEY[:log],... [--out PREFIX]",
         {{"--runs", true, "folder holding run directories (searched recursively)", "DIR"},
-         {"--sweep", true, "a modnet-sweep output folder (its results.csv)", "DIR"},
+         {"--sweep", true, "a modnet-sweep output folder (its results.csv); with --metrics several, comma-separated, read as one", "DIR"},
          {"--metrics", true, "summary columns to report against --x as mean ± std (e.g. test_accuracy,ood_accuracy)", "LIST"},
          {"--at", true, "table only at this --x value (e.g. --at 6 for Table 1)", "X"},
          {"--reference", true, "CSV method,x,metric,value drawn dashed beside --metrics (e.g. the paper's)", "CSV"},
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     }
     if (args.has("--sweep")) {
       const std::string dir = args.require("--sweep");
-      const std::string prefix = args.get("--out").value_or(dir + "/report");
+      const std::string prefix = args.get("--out").value_or(dir.substr(0, dir.find(',')) + "/report");
       if (args.has("--sample-complexity")) {
         analysis::SampleComplexityOptions o;
         if (auto t = args.get("--threshold")) o.threshold = cli::to_double("--threshold", *t);

@@ -469,3 +469,40 @@ TEST(MetricReport, MeanAndStdPerMethodAndAxisValueOverFinishedRows) {
   EXPECT_NE(modnet::read_file((dir / "r_test_accuracy_vs_task_slots.gp").string()).find("mono (reference)"),
             std::string::npos);
 }
+
+TEST(MetricReport, SeveralSweepsReadAsOneWithAnUnvariedAxisFromEachRunsConfig) {
+  // Sweep A varies task.slots; sweep B (a Table 1 at k = 6) does not: its k comes from config.yaml.
+  const TempDir temp("metric_report_merge");
+  const fs::path a = temp.path() / "a", b = temp.path() / "b";
+  fs::create_directories(a);
+  fs::create_directories(b / "runs" / "p0");
+  fs::create_directories(b / "runs" / "p1");
+  modnet::write_file_atomic((a / "results.csv").string(),
+                            "point,status,config,task.slots,seed,test_accuracy,dir\n"
+                            "x,done,mono,2,0,0.40,runs/x\n"
+                            "y,done,ours,2,0,0.50,runs/y\n");
+  modnet::write_file_atomic((b / "results.csv").string(),
+                            "point,status,config,seed,ood_accuracy,test_accuracy,dir\n"
+                            "p0,done,mono,0,0.31,0.30,runs/p0\n"
+                            "p1,pending,ours,0,,,runs/p1\n");
+  modnet::write_file_atomic((b / "runs" / "p0" / "config.yaml").string(), "task:\n  type: compositional\n  slots: 6\n");
+  const auto merged = ma::read_sweep_results(a.string() + "," + b.string(), {"task.slots"});
+  ASSERT_EQ(merged.rows.size(), 4u);
+  const auto t = ma::metric_table(merged, "task.slots", {"test_accuracy"});
+  EXPECT_EQ(t.xs, (std::vector<double>{2, 6}));
+  EXPECT_NEAR(t.cells.at("mono").at(6.0).at("test_accuracy").mean, 0.30, 1e-12);
+  EXPECT_EQ(t.cells.at("ours").count(6.0), 0u);  // the pending run is left out (and its config not read)
+  // A column only one sweep has is empty for the other's rows.
+  EXPECT_EQ(ma::metric_table(merged, "task.slots", {"ood_accuracy"}).cells.at("mono").count(2.0), 0u);
+  // One folder: exactly its results.csv.
+  EXPECT_EQ(ma::read_sweep_results(a.string(), {"task.slots"}).rows.size(), 2u);
+  // A finished run whose config cannot be read is a clear error naming the file.
+  modnet::write_file_atomic((b / "results.csv").string(),
+                            "point,status,config,seed,test_accuracy,dir\np9,done,mono,0,0.3,runs/p9\n");
+  try {
+    ma::read_sweep_results(a.string() + "," + b.string(), {"task.slots"});
+    ADD_FAILURE() << "expected a DataError";
+  } catch (const modnet::DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("runs/p9/config.yaml"), std::string::npos) << e.what();
+  }
+}

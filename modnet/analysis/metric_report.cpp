@@ -8,6 +8,10 @@
 #include "modnet/core/error.h"
 #include "modnet/core/files.h"
 
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
 namespace modnet::analysis {
 namespace {
 
@@ -126,11 +130,66 @@ std::vector<ReferenceRow> read_reference(const std::string& path) {
   return rows;
 }
 
+CsvTable read_sweep_results(const std::string& dirs, const std::vector<std::string>& keys) {
+  std::vector<std::string> list;
+  std::stringstream ss(dirs);
+  for (std::string d; std::getline(ss, d, ',');)
+    if (!d.empty()) list.push_back(d);
+  if (list.empty()) throw Error("--sweep: give a sweep folder (or several, comma-separated)");
+  if (list.size() == 1) return read_csv(list[0] + "/results.csv");
+  CsvTable merged;
+  auto column = [&](const std::string& name) {
+    auto it = std::find(merged.header.begin(), merged.header.end(), name);
+    if (it != merged.header.end()) return size_t(it - merged.header.begin());
+    merged.header.push_back(name);
+    for (auto& row : merged.rows) row.emplace_back();
+    return merged.header.size() - 1;
+  };
+  for (const auto& dir : list) {
+    const auto table = read_csv(dir + "/results.csv");
+    std::vector<size_t> target;
+    for (const auto& name : table.header) target.push_back(column(name));
+    std::vector<std::string> missing;
+    for (const auto& key : keys)
+      if (!table.has(key)) missing.push_back(key);
+    if (!missing.empty() && !table.has("dir"))
+      throw DataError(fmt::format("{}/results.csv: no column '{}' and no run folders to read it from", dir, missing[0]));
+    const size_t c_dir = table.has("dir") ? index_of(table, "dir", dir) : 0;
+    const size_t c_status = table.has("status") ? index_of(table, "status", dir) : 0;
+    for (const auto& row : table.rows) {
+      std::vector<std::string> out(merged.header.size());
+      for (size_t i = 0; i < row.size() && i < target.size(); ++i) out[target[i]] = row[i];
+      if (!missing.empty() && (!table.has("status") || row[c_status] == "done")) {
+        // A key this sweep does not vary: its value in the run's resolved config.
+        const std::string config_path = dir + "/" + row[c_dir] + "/config.yaml";
+        YAML::Node config;
+        try {
+          config = YAML::LoadFile(config_path);
+        } catch (const YAML::Exception& e) {
+          throw DataError(fmt::format("{}: cannot read it ({})", config_path, e.what()));
+        }
+        for (const auto& key : missing) {
+          YAML::Node node = YAML::Clone(config);
+          std::stringstream parts(key);
+          for (std::string part; std::getline(parts, part, '.') && node.IsDefined();)
+            node = node.IsMap() ? node[part] : YAML::Node();
+          const size_t c = column(key);
+          out.resize(merged.header.size());
+          if (node.IsDefined() && node.IsScalar()) out[c] = node.as<std::string>();
+        }
+      }
+      out.resize(merged.header.size());
+      merged.rows.push_back(std::move(out));
+    }
+  }
+  return merged;
+}
+
 std::string report_sweep_metrics(const std::string& sweep_dir, const std::string& axis,
                                  const std::vector<std::string>& metrics, const std::string& prefix,
                                  std::optional<double> at, const std::string& reference_csv) {
   if (metrics.empty()) throw Error("--metrics: give at least one summary column");
-  const auto results = read_csv(sweep_dir + "/results.csv");
+  const auto results = read_sweep_results(sweep_dir, {axis});
   const auto table = metric_table(results, axis, metrics);
   std::vector<std::string> methods;
   const auto points = collect(results, axis, metrics, methods);

@@ -41,7 +41,14 @@ struct ReferenceRow {
 };
 std::vector<ReferenceRow> read_reference(const std::string& path);
 
-/// Reads DIR/results.csv; writes `prefix`_<metric…>_vs_<axis>.png (one panel per metric: per
+/// The results.csv of one sweep, or of several read as one ("DIR1,DIR2,..."): columns are the union
+/// (a cell a sweep lacks is empty), except that each of `keys` (config keys, e.g. an --x axis) that a
+/// sweep does not vary is read from each of its runs' config.yaml, so sweeps of one axis at
+/// different values combine (e.g. accuracy vs k from a k = 1, 2, 4 sweep and a k = 6 Table 1 sweep).
+/// Methods are the `config` names; the sweeps should use the same ones.
+CsvTable read_sweep_results(const std::string& dirs, const std::vector<std::string>& keys);
+
+/// Reads DIR/results.csv (or several, see read_sweep_results); writes `prefix`_<metric…>_vs_<axis>.png (one panel per metric: per
 /// method the mean, bold, over the per-seed points, light; references dashed) and .md; returns
 /// the table (restricted to x = *at when given; the figure always shows every x).
 std::string report_sweep_metrics(const std::string& sweep_dir, const std::string& axis,
