@@ -494,8 +494,12 @@ TEST(MetricReport, SeveralSweepsReadAsOneWithAnUnvariedAxisFromEachRunsConfig) {
   EXPECT_EQ(t.cells.at("ours").count(6.0), 0u);  // the pending run is left out (and its config not read)
   // A column only one sweep has is empty for the other's rows.
   EXPECT_EQ(ma::metric_table(merged, "task.slots", {"ood_accuracy"}).cells.at("mono").count(2.0), 0u);
-  // One folder: exactly its results.csv.
-  EXPECT_EQ(ma::read_sweep_results(a.string(), {"task.slots"}).rows.size(), 2u);
+  // One folder: exactly its results.csv; a key it lacks from the runs' configs.
+  const auto one = ma::read_sweep_results(a.string(), {"task.slots"});
+  EXPECT_EQ(one.header, modnet::read_csv((a / "results.csv").string()).header);
+  EXPECT_EQ(one.rows.size(), 2u);
+  const auto table1 = ma::metric_table(ma::read_sweep_results(b.string(), {"task.slots"}), "task.slots", {"test_accuracy"});
+  EXPECT_EQ(table1.xs, (std::vector<double>{6}));
   // A finished run whose config cannot be read is a clear error naming the file.
   modnet::write_file_atomic((b / "results.csv").string(),
                             "point,status,config,seed,test_accuracy,dir\np9,done,mono,0,0.3,runs/p9\n");

@@ -136,7 +136,6 @@ CsvTable read_sweep_results(const std::string& dirs, const std::vector<std::stri
   for (std::string d; std::getline(ss, d, ',');)
     if (!d.empty()) list.push_back(d);
   if (list.empty()) throw Error("--sweep: give a sweep folder (or several, comma-separated)");
-  if (list.size() == 1) return read_csv(list[0] + "/results.csv");
   CsvTable merged;
   auto column = [&](const std::string& name) {
     auto it = std::find(merged.header.begin(), merged.header.end(), name);

@@ -43,8 +43,9 @@ std::vector<ReferenceRow> read_reference(const std::string& path);
 
 /// The results.csv of one sweep, or of several read as one ("DIR1,DIR2,..."): columns are the union
 /// (a cell a sweep lacks is empty), except that each of `keys` (config keys, e.g. an --x axis) that a
-/// sweep does not vary is read from each of its runs' config.yaml, so sweeps of one axis at
-/// different values combine (e.g. accuracy vs k from a k = 1, 2, 4 sweep and a k = 6 Table 1 sweep).
+/// sweep does not vary is read from each of its finished runs' config.yaml, so sweeps of one axis at
+/// different values combine (e.g. accuracy vs k from a k = 1, 2, 4 sweep and a k = 6 Table 1 sweep),
+/// and a sweep without that axis can still be tabulated against it (--x task.slots for Table 1).
 /// Methods are the `config` names; the sweeps should use the same ones.
 CsvTable read_sweep_results(const std::string& dirs, const std::vector<std::string>& keys);
 
