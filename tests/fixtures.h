@@ -15,6 +15,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -86,5 +87,17 @@ class TempDirTest : public SeededTest {
  private:
   std::unique_ptr<TempDir> temp_;
 };
+
+/// The slot each module's nonzero rows of u [K, D, b] lie in, given the slot of every input
+/// coordinate; a test failure for a module spanning several slots (its entry is then -1).
+inline std::vector<int64_t> slots_of_modules(const torch::Tensor& u, const torch::Tensor& slots) {
+  std::vector<int64_t> out;
+  for (int64_t j = 0; j < u.size(0); ++j) {
+    const auto used = std::get<0>(at::_unique(slots.masked_select(u[j].abs().sum(1).gt(0))));
+    EXPECT_EQ(used.numel(), 1) << "module " << j << " has nonzero rows in slots " << used;
+    out.push_back(used.numel() == 1 ? used[0].item<int64_t>() : -1);
+  }
+  return out;
+}
 
 }  // namespace modnet::testing

@@ -322,16 +322,6 @@ class SlottedSine : public data::SineWaveTask {
   }
 };
 
-std::vector<int64_t> slots_of_modules(const torch::Tensor& u, const torch::Tensor& slots) {
-  std::vector<int64_t> out;
-  for (int64_t j = 0; j < u.size(0); ++j) {
-    const auto used = std::get<0>(at::_unique(slots.masked_select(u[j].abs().sum(1).gt(0))));
-    EXPECT_EQ(used.numel(), 1) << "module " << j << " spans slots " << used;
-    out.push_back(used.numel() ? used[0].item<int64_t>() : -1);
-  }
-  return out;
-}
-
 std::string init_error(init::Initializer& initializer, torch::nn::AnyModule& model, const data::Task& task) {
   init::InitContext ctx;
   ctx.task = &task;
@@ -359,7 +349,7 @@ TEST_F(InitTest, SlotOracleStartsEveryModuleInsideOneSlotAtTheModelsScale) {
     EXPECT_TRUE(std::isnan(report.objective_start));  // no objective: none is reported
     const auto u = projected->projections().detach();
     // Module j in slot j mod 3: every slot gets ⌊K/3⌋ or ⌈K/3⌉ modules.
-    EXPECT_EQ(slots_of_modules(u, task.input_slots()), models::slot_assignment(K, 3)) << "K " << K;
+    EXPECT_EQ(modnet::testing::slots_of_modules(u, task.input_slots()), models::slot_assignment(K, 3)) << "K " << K;
     // Orthonormal columns at the model's own column norm (1.5), the D-major layout kept.
     EXPECT_TRUE(torch::allclose(torch::bmm(u.transpose(1, 2), u), 2.25 * torch::eye(2).expand({K, 2, 2}), 1e-4, 1e-5));
     EXPECT_TRUE(torch::allclose(u.norm(2, {1, 2}), norm_before, 1e-4));
@@ -417,5 +407,5 @@ TEST_F(InitTest, KernelInitKeepsASlotWiredNetworkInsideItsSlots) {
   init::KernelInitializer(o).run(model, ctx);
   const auto u = models::as_projected(model)->projections().detach();
   EXPECT_GT((u - before).abs().max().item<double>(), 1e-3);  // it moved ...
-  EXPECT_EQ(slots_of_modules(u, task.input_slots()), models::slot_assignment(6, 3));  // ... inside the slots
+  EXPECT_EQ(modnet::testing::slots_of_modules(u, task.input_slots()), models::slot_assignment(6, 3));  // ... inside the slots
 }

@@ -597,17 +597,6 @@ namespace {
 // 12 coordinates in 3 interleaved slots (coordinate i in slot i mod 3), like image columns.
 torch::Tensor interleaved_slots(int64_t D = 12, int64_t k = 3) { return torch::arange(D, torch::kLong) % k; }
 
-// The slot each module's nonzero rows lie in; fails the test when a module spans several slots.
-std::vector<int64_t> module_slots(const torch::Tensor& u, const torch::Tensor& slots) {
-  std::vector<int64_t> out;
-  for (int64_t j = 0; j < u.size(0); ++j) {
-    const auto rows = u[j].abs().sum(1).gt(0);
-    const auto used = std::get<0>(at::_unique(slots.masked_select(rows)));
-    EXPECT_EQ(used.numel(), 1) << "module " << j << " has nonzero rows in slots " << used;
-    out.push_back(used.numel() ? used[0].item<int64_t>() : -1);
-  }
-  return out;
-}
 }  // namespace
 
 TEST_F(ModelsTest, SlotAssignmentGivesEverySlotFloorOrCeilOfKOverKModules) {
@@ -632,7 +621,7 @@ TEST_F(ModelsTest, SlotProjectionsAreOrthonormalInsideOneSlotAtTheGivenNorm) {
   const auto u = models::slot_projections(slots, assignment, 2, norm, torch::make_generator<at::CPUGeneratorImpl>(3));
   ASSERT_EQ(u.sizes(), (std::vector<int64_t>{5, 12, 2}));
   EXPECT_EQ(u.stride(1), 5 * 2);  // D-major, as Modular's projections
-  EXPECT_EQ(module_slots(u, slots), assignment);
+  EXPECT_EQ(modnet::testing::slots_of_modules(u, slots), assignment);
   for (int64_t j = 0; j < 5; ++j) {
     const float s = norm[j].item<float>();
     EXPECT_TRUE(torch::allclose(u[j].t().matmul(u[j]), torch::eye(2) * s * s, 1e-5, 1e-5)) << j;
@@ -655,7 +644,7 @@ TEST_F(ModelsTest, SlotWiredModularStaysInsideItsSlotsThroughTraining) {
   auto* m = model.ptr()->as<models::Modular>();
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->options.modules(), 6);  // K = 2k: two modules per slot
-  EXPECT_EQ(module_slots(m->projections().detach(), slots), (std::vector<int64_t>{0, 1, 2, 0, 1, 2}));
+  EXPECT_EQ(modnet::testing::slots_of_modules(m->projections().detach(), slots), (std::vector<int64_t>{0, 1, 2, 0, 1, 2}));
   ASSERT_TRUE(m->projection_mask().defined());
   const auto x = torch::randn({64, 12}), y = torch::randn({64, 2});
   for (const std::string optimizer : {"adam", "sgd"}) {
@@ -674,7 +663,7 @@ TEST_F(ModelsTest, SlotWiredModularStaysInsideItsSlotsThroughTraining) {
     }
     const auto after = m->projections().detach();
     EXPECT_GT((after - before).abs().max().item<double>(), 1e-3) << optimizer << ": the projections did not train";
-    EXPECT_EQ(module_slots(after, slots), (std::vector<int64_t>{0, 1, 2, 0, 1, 2})) << optimizer;
+    EXPECT_EQ(modnet::testing::slots_of_modules(after, slots), (std::vector<int64_t>{0, 1, 2, 0, 1, 2})) << optimizer;
   }
   // The unfused reference keeps the mask too; a clone has its own mask and hook.
   auto clone = std::dynamic_pointer_cast<models::ModularImpl>(m->clone());

@@ -135,7 +135,7 @@ InitReport KernelInitializer::run(torch::nn::AnyModule& model, const InitContext
   // Hand the projections to the model at the scale it was initialised with.
   {
     torch::NoGradGuard no_grad;
-    auto result = mask.defined() ? u.detach() * mask : u.detach();
+    auto result = u.detach();  // inside the mask already: its gradient is masked
     if (o.finalize == "orthonormalize") {
       result = std::get<0>(torch::linalg_qr(result, "reduced")) *
                (start_norm / std::sqrt(double(b))).view({K, 1, 1});
