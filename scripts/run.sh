@@ -36,6 +36,7 @@ bin="$MODNET_BUILD_DIR/bin"
 [[ -x $bin/modnet-train ]] || modnet_die "$bin/modnet-train was not built"
 mkdir -p "$OUT"
 
+job_start=$SECONDS
 ran=() failed=()
 read -r -a seeds <<<"${MODNET_SEEDS:-0 1 2}"
 for method in monolithic modular kernel_modular; do
@@ -68,5 +69,6 @@ if [[ ${#ran[@]} -gt 0 ]]; then
   fi
 fi
 
+modnet_log "main job wall time: $((SECONDS - job_start)) s"
 [[ ${#failed[@]} -eq 0 ]] || modnet_die "training failed for: ${failed[*]}"
 modnet_log "results in $OUT"

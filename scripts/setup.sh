@@ -16,9 +16,10 @@ MODNET_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MODNET_BUILD_DIR="${MODNET_BUILD_DIR:-$MODNET_REPO/build}"
 MODNET_SHARED_DIR="${MODNET_SHARED_DIR:-$MODNET_REPO/../shared}"
 
-# Everything the build, the tests and the experiments need on Debian bookworm.
+# Everything the build, the tests and the experiments need; the same names on both supported
+# releases (Debian 12 "bookworm": libtorch 1.13, g++ 12; Debian 13 "trixie": libtorch 2.6, g++ 14).
 MODNET_PACKAGES=(
-  build-essential g++ cmake git ninja-build ccache pkg-config
+  ca-certificates build-essential g++ cmake git ninja-build ccache pkg-config
   libtorch-dev
   libopenblas0-pthread   # mandatory: Debian's reference BLAS is ~25x slower
   libyaml-cpp-dev libfmt-dev libgtest-dev libopencv-dev
@@ -27,6 +28,8 @@ MODNET_PACKAGES=(
   python3-torch          # PyTorch comparison benchmark
   dataset-fashion-mnist  # IDX files under /usr/share/datasets/fashion-mnist/
 )
+# The libtorch-dev version each supported release ships (checked after the install).
+declare -A MODNET_TORCH_SERIES=([bookworm]=1.13 [trixie]=2.6)
 
 modnet_log() { echo "[modnet] $*"; }
 modnet_die() { echo "[modnet] error: $*" >&2; exit 1; }
@@ -42,24 +45,43 @@ modnet_as_root() {
   fi
 }
 
+# The Debian release this machine runs, from os-release (MODNET_OS_RELEASE names another file,
+# for tests): prints its codename when it is one modnet supports; otherwise says what to install
+# by hand and fails.
+modnet_debian_release() {
+  local file="${MODNET_OS_RELEASE:-/etc/os-release}" id="" codename="" pretty=""
+  if [[ -r $file ]]; then
+    id="$(. "$file" && echo "${ID:-}")"
+    codename="$(. "$file" && echo "${VERSION_CODENAME:-}")"
+    pretty="$(. "$file" && echo "${PRETTY_NAME:-${ID:-unknown}}")"
+  fi
+  if [[ $id == debian && -n ${MODNET_TORCH_SERIES[$codename]:-} ]]; then
+    echo "$codename"
+    return 0
+  fi
+  echo "[modnet] error: unsupported system '${pretty:-unknown (no $file)}': the set-up installs packages on Debian 12 (bookworm) and 13 (trixie) only. Elsewhere install by hand a C++17 compiler, CMake >= 3.18, Ninja, LibTorch >= 1.13 (C++), OpenBLAS, yaml-cpp, fmt, GoogleTest, zlib, optionally OpenCV (CIFAR JPEGs) and gnuplot, then rerun with MODNET_SKIP_APT=1 (and MODNET_CMAKE_ARGS=-DCMAKE_PREFIX_PATH=<libtorch> if needed)" >&2
+  return 1
+}
+
 # Install the missing Debian packages; silent when all are present.
 modnet_install_deps() {
   if [[ ${MODNET_SKIP_APT:-0} == 1 ]]; then
     modnet_log "MODNET_SKIP_APT=1: not checking Debian packages"
     return 0
   fi
-  if ! command -v dpkg-query >/dev/null 2>&1; then
-    modnet_log "warning: no dpkg-query (not Debian?); install by hand: ${MODNET_PACKAGES[*]}"
-    return 0
-  fi
+  local release
+  release="$(modnet_debian_release)" || exit 1
   local missing=() p status
   for p in "${MODNET_PACKAGES[@]}"; do
     status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
     [[ $status == "install ok installed" ]] || missing+=("$p")
   done
-  [[ ${#missing[@]} -eq 0 ]] && return 0
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    modnet_check_torch_version "$release"
+    return 0
+  fi
 
-  modnet_log "installing missing packages: ${missing[*]}"
+  modnet_log "Debian $release: installing missing packages: ${missing[*]}"
   local updated=0 fresh
   # Refresh the package lists when there are none or none from the last day.
   fresh="$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 -print -quit 2>/dev/null || true)"
@@ -74,6 +96,16 @@ modnet_install_deps() {
     modnet_as_root apt-get update
     modnet_as_root "${install[@]}" "${missing[@]}" || modnet_die "apt-get install failed for: ${missing[*]}"
   fi
+  modnet_check_torch_version "$release"
+}
+
+# Warn when libtorch-dev is not the version the release is known to ship (a backport, a pinned
+# or a local build): modnet is tested against 1.13 and 2.6.
+modnet_check_torch_version() {
+  local version expected="${MODNET_TORCH_SERIES[$1]}"
+  version="$(dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null || true)"
+  [[ $version == "$expected".* ]] \
+    || modnet_log "warning: libtorch-dev ${version:-?} on $1, where $expected is expected (modnet is tested against 1.13 and 2.6)"
 }
 
 # Point libblas.so.3 (and liblapack.so.3) at OpenBLAS (pthread) when it is installed.
@@ -132,11 +164,13 @@ modnet_unpack_cifar() {
 
 # Everything before the build. One line when nothing had to be done.
 modnet_setup() {
+  local t0=$SECONDS
   modnet_install_deps
   modnet_ensure_openblas
   modnet_setup_ccache
   modnet_unpack_cifar
   modnet_log "setup ok (${#MODNET_PACKAGES[@]} packages checked; CCACHE_DIR=$CCACHE_DIR)"
+  modnet_log "setup wall time: $((SECONDS - t0)) s"
 }
 
 # CMake truth values compared as ON/OFF; anything else unchanged.

@@ -14,5 +14,9 @@ modnet_setup
 modnet_build -DMODNET_BUILD_TESTS=ON
 
 # --no-tests=error: a run that finds no test (or a -R that matches none) fails.
+tests_start=$SECONDS
+status=0
 ctest --test-dir "$MODNET_BUILD_DIR" --output-on-failure --no-tests=error \
-  -j"${MODNET_TEST_JOBS:-2}" --timeout "${MODNET_TEST_TIMEOUT:-900}" "$@"
+  -j"${MODNET_TEST_JOBS:-2}" --timeout "${MODNET_TEST_TIMEOUT:-900}" "$@" || status=$?
+modnet_log "tests wall time: $((SECONDS - tests_start)) s"
+exit "$status"

@@ -2,6 +2,8 @@
 #   layering                     the library's folders include each other only downwards
 #                                (scripts/check-layering.sh on this tree)
 #   layering_detects_violations  the layering check fails on fixture trees that break the rule
+#   scripts_refuse_bad_input     setup.sh, fresh-debian.sh and gpu-check.sh answer bad input and
+#                                unsupported systems with one line and a non-zero exit
 #   install_find_package         install, then build and run docs/examples/custom_model against the
 #                                installed package with find_package(modnet) (label `slow`)
 # Run them with `ctest -L checks`; the install test needs the `modnet` target built first.
@@ -19,6 +21,10 @@ add_test(NAME layering_detects_violations
          COMMAND ${MODNET_BASH} ${CMAKE_CURRENT_LIST_DIR}/layering_selftest.sh
                  ${PROJECT_SOURCE_DIR}/scripts/check-layering.sh)
 set_tests_properties(layering_detects_violations PROPERTIES LABELS "checks" TIMEOUT 60)
+
+add_test(NAME scripts_refuse_bad_input
+         COMMAND ${MODNET_BASH} ${CMAKE_CURRENT_LIST_DIR}/scripts_selftest.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(scripts_refuse_bad_input PROPERTIES LABELS "checks" TIMEOUT 60)
 
 # The example is configured like this build: generator, compiler, build type, compiler launcher
 # (ccache) and the same dependency packages.

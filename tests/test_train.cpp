@@ -233,6 +233,53 @@ TEST_F(TrainTest, CheckpointRoundTrip) {
   EXPECT_THROW(train::load_checkpoint(sub("missing.pt"), *other.ptr(), *other_opt, loaded, loaded_best), modnet::Error);
 }
 
+TEST_F(TrainTest, CheckpointsFromAnotherLibTorchVersionFailWithAClearMessage) {
+  // Archives do not carry across LibTorch versions; every file records the version that wrote it.
+  // A real file of the other version cannot be made here, so the recorded version is set by hand
+  // ("0.9.0") and the load made to fail (another architecture): the message names both versions.
+  auto task = small_task();
+  auto model = small_model();
+  auto opts = options(10);
+  train::Trainer trainer(opts, model, task, torch::kCPU, 5, "");
+  trainer.run();
+  train::save_checkpoint(sub("old.pt"), *model.ptr(), trainer.optimizer(), train::TrainerState{}, {}, "0.9.0");
+  train::save_weights(sub("old_model.pt"), *model.ptr(), "0.9.0");
+  train::save_weights(sub("same_model.pt"), *model.ptr());
+  auto wrong = torch::nn::AnyModule(models::MLP(models::MLPOptions(8, 1).hidden({5})));
+  auto wrong_opt = train::make_optimizer(opts, wrong.ptr()->parameters());
+  train::TrainerState state;
+  std::vector<torch::Tensor> best;
+  auto message = [](auto&& load) {
+    try {
+      load();
+    } catch (const modnet::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  const std::string ours = TORCH_VERSION;
+  auto m = message([&] { train::load_checkpoint(sub("old.pt"), *wrong.ptr(), *wrong_opt, state, best); });
+  EXPECT_NE(m.find("written by LibTorch 0.9.0 and this modnet is built against " + ours), std::string::npos) << m;
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  m = message([&] { train::load_weights(sub("old_model.pt"), *wrong.ptr()); });
+  EXPECT_NE(m.find("written by LibTorch 0.9.0"), std::string::npos) << m;
+  // Same version, wrong architecture: the first parameter that does not fit, no version story
+  // (LibTorch's own load would replace the model's tensors by the file's without a word).
+  m = message([&] { train::load_weights(sub("same_model.pt"), *wrong.ptr()); });
+  EXPECT_NE(m.find("same_model.pt' do not fit this model: parameter '"), std::string::npos) << m;
+  EXPECT_NE(m.find("in the file and 5x8 in the model"), std::string::npos) << m;
+  EXPECT_EQ(m.find("LibTorch"), std::string::npos) << m;
+  // The version tag does not get in the way of a normal load.
+  auto other = small_model(42);
+  train::load_weights(sub("same_model.pt"), *other.ptr());
+  expect_equal(params(model), params(other));
+  // A file that is not an archive at all: the message says what this build can read.
+  write_file_atomic(sub("garbage.pt"), "not an archive\n");
+  m = message([&] { train::load_weights(sub("garbage.pt"), *other.ptr()); });
+  EXPECT_NE(m.find("built against LibTorch " + ours), std::string::npos) << m;
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+}
+
 TEST_F(TrainTest, EarlyStoppingRestoresBestValidationWeights) {
   // A tiny training set and a large lr overfit quickly; patience 2 stops the run early.
   auto task = small_task(64);

@@ -11,6 +11,7 @@
 #include <torch/version.h>
 
 #include "modnet/core/device.h"
+#include "modnet/core/torch_compat.h"
 #include "modnet/core/error.h"
 #include "modnet/core/log.h"
 #include "modnet/init/kernel_init.h"
@@ -203,7 +204,7 @@ BenchReport run_bench(const BenchOptions& options) {
   report.device = device.str();
   report.device_description = describe_device(device);
   report.blas_library = blas_library();
-  report.torch_version = TORCH_VERSION;
+  report.torch_version = compat::torch_version();
   report.date = utc_now();
   report.threads = torch::get_num_threads();
   report.blas_threads = blas_threads();

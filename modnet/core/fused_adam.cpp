@@ -1,24 +1,13 @@
 #include "modnet/core/fused_adam.h"
 
+#include "modnet/core/torch_compat.h"
+
 #include <cmath>
 #include <thread>
-#include <type_traits>
 #include <vector>
 
 namespace modnet {
 namespace {
-
-// The optimiser state is keyed by the parameter's TensorImpl: a string in LibTorch 1.13, the
-// pointer itself in 2.x.
-template <class Map>
-auto state_key(const torch::Tensor& p) {
-  using Key = typename std::decay_t<Map>::key_type;
-  if constexpr (std::is_same_v<Key, std::string>) {
-    return c10::guts::to_string(p.unsafeGetTensorImpl());
-  } else {
-    return static_cast<Key>(p.unsafeGetTensorImpl());
-  }
-}
 
 struct Coefficients {
   float beta1, beta2, one_minus_beta1, one_minus_beta2, step_size, inv_sqrt_bc2, eps, weight_decay;
@@ -90,7 +79,7 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
     const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
-      const auto key = state_key<decltype(states)>(p);
+      const auto key = compat::optimizer_state_key(p);
       auto it = states.find(key);
       if (it == states.end()) {
         auto s = std::make_unique<torch::optim::AdamParamState>();

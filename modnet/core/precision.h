@@ -1,8 +1,9 @@
 #pragma once
 // Mixed precision: `train.precision: bf16` runs forward passes under CUDA autocast with bfloat16
 // (matmuls and convolutions in bf16, reductions and the loss in float32; parameters, gradients and
-// the optimiser state stay float32). The only place that knows the autocast API of both LibTorch
-// versions (1.13: at::autocast::set_enabled; >= 2.4: set_autocast_enabled(device type, …)).
+// the optimiser state stay float32). The autocast calls of both LibTorch versions (1.13:
+// at::autocast::set_enabled; >= 2.4: set_autocast_enabled(device type, …)) are bridged in
+// core/torch_compat.h.
 #include <string>
 
 #include <torch/torch.h>

@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include <unistd.h>  // access(2)
+
 #include <fmt/format.h>
 
 #include "modnet/core/error.h"

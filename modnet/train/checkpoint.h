@@ -21,15 +21,18 @@ struct TrainerState {
   int64_t running_count = 0;
 };
 
+/// Records the LibTorch version that wrote it (`written_by`, default: this build's; tests set another).
 void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
-                     const TrainerState& state, const std::vector<torch::Tensor>& best_weights);
+                     const TrainerState& state, const std::vector<torch::Tensor>& best_weights,
+                     const std::string& written_by = "");
 /// Loads into an already built model and optimiser of the same shape (modnet::Error naming the
-/// file if it is missing or does not match).
+/// file if it is missing or does not match; when it was written by another LibTorch version, or
+/// cannot be read at all, the message says that archives do not carry across versions).
 void load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                      TrainerState& state, std::vector<torch::Tensor>& best_weights);
 
 /// Model weights alone (model.pt), atomically.
-void save_weights(const std::string& path, const torch::nn::Module& model);
+void save_weights(const std::string& path, const torch::nn::Module& model, const std::string& written_by = "");
 void load_weights(const std::string& path, torch::nn::Module& model);
 
 }  // namespace modnet::train
