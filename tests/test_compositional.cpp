@@ -16,6 +16,7 @@
 #include "modnet/core/config.h"
 #include "modnet/core/error.h"
 #include "modnet/data/compositional.h"
+#include "modnet/data/images.h"
 #include "modnet/data/registry.h"
 #include "modnet/run/experiment.h"
 #include "fixtures.h"
@@ -302,6 +303,7 @@ TEST_F(CompositionalTest, ConfigChecks) {
 TEST_F(CompositionalTest, RealCifar10AtSixSlots) {
   const std::string root = MODNET_SOURCE_DIR "/data/cifar10-jpeg";
   if (!fs::exists(root + "/train")) GTEST_SKIP() << root << " not unpacked (scripts/setup.sh unpacks ../shared/data)";
+  if (!modnet::data::image_folder_supported()) GTEST_SKIP() << "built without OpenCV (MODNET_WITH_OPENCV=OFF): the JPEG folder cannot be read";
   CompositionalOptions o;
   o.root = root;
   o.slots = 6;
