@@ -16,6 +16,9 @@
 # Environment: MODNET_CHROOTS (default <repo>/chroots, git-ignored), MODNET_DEBIAN_MIRROR
 # (default: the first Debian archive in /etc/apt/sources{.list,.list.d/*}), MODNET_SHARED_DIR
 # (default <repo>/../shared).
+# The whole script is one block, read before it runs: editing this file (or checking out another
+# commit) while a run is under way cannot change what the run does.
+{
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 die() { echo "fresh-debian: error: $*" >&2; exit 2; }
@@ -110,7 +113,8 @@ mount_into() {  # mount_into TARGET mount-arguments...
 }
 
 exec > >(tee -a "$logfile") 2>&1
-log "release $release, mirror $mirror, commit $(git -C "$repo" rev-parse --short HEAD), chroot $root"
+commit="$(git -C "$repo" rev-parse --short HEAD)"
+log "release $release, mirror $mirror, commit $commit, chroot $root"
 log "log: $logfile"
 [[ -z $(git -C "$repo" status --porcelain --untracked-files=no) ]] \
   || log "note: the work tree has uncommitted changes; they are not in the clean clone"
@@ -127,6 +131,7 @@ log "debootstrap: $t_boot s"
 t0=$SECONDS
 mkdir -p "$root/work"
 git clone --quiet --no-hardlinks "$repo" "$root/work/modnet"
+git -C "$root/work/modnet" checkout --quiet --detach "$commit"
 mkdir -p "$root/work/shared"
 cp -a "$shared/." "$root/work/shared/"
 log "copy of the clean clone and shared/: $((SECONDS - t0)) s"
@@ -148,10 +153,11 @@ set -e
 t_cmd=$((SECONDS - t0))
 
 echo
-log "summary ($release, commit $(git -C "$repo" rev-parse --short HEAD)): exit status $status"
+log "summary ($release, commit $commit): exit status $status"
 log "  debootstrap:       $t_boot s"
 grep -aE '^\[modnet\] (setup|build|tests|main job|test\.sh total|run\.sh total) wall time' "$logfile" | sed 's/^/[fresh-debian]   /' || true
 log "  command in total:  $t_cmd s ($command_line)"
 log "log kept: $logfile"
 [[ $keep == 1 ]] && log "chroot kept: $root (remove with: umount -R $root 2>/dev/null; rm -rf --one-file-system $root)"
 exit "$status"
+}
