@@ -266,7 +266,7 @@ TEST_F(TrainTest, CheckpointsFromAnotherLibTorchVersionFailWithAClearMessage) {
   // Same version, wrong architecture: the first parameter that does not fit, no version story
   // (LibTorch's own load would replace the model's tensors by the file's without a word).
   m = message([&] { train::load_weights(sub("same_model.pt"), *wrong.ptr()); });
-  EXPECT_NE(m.find("same_model.pt' do not fit this model: parameter '"), std::string::npos) << m;
+  EXPECT_NE(m.find("same_model.pt' does not fit this model: parameter '"), std::string::npos) << m;
   EXPECT_NE(m.find("in the file and 5x8 in the model"), std::string::npos) << m;
   EXPECT_EQ(m.find("LibTorch"), std::string::npos) << m;
   // The version tag does not get in the way of a normal load.

@@ -19,14 +19,12 @@
 
 #include <string>
 #include <type_traits>
+#include <utility>
 
 namespace modnet::compat {
 
 // The version this build was compiled against, "major.minor.patch".
 inline std::string torch_version() { return TORCH_VERSION; }
-
-// True on LibTorch 2.x and later.
-constexpr bool kTorch2 = TORCH_VERSION_MAJOR >= 2;
 
 // The key of a parameter in torch::optim::Optimizer::state(): the TensorImpl's address as a
 // string in 1.13, the pointer itself in 2.x.
@@ -41,33 +39,16 @@ inline OptimizerStateKey optimizer_state_key(const torch::Tensor& p) {
 }
 
 // CUDA autocast: 2.4 replaced the GPU-only functions with per-device-type ones.
-inline bool cuda_autocast_enabled() {
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-  return at::autocast::is_autocast_enabled(at::kCUDA);
+inline bool cuda_autocast_enabled() { return at::autocast::is_autocast_enabled(at::kCUDA); }
+inline void set_cuda_autocast_enabled(bool on) { at::autocast::set_autocast_enabled(at::kCUDA, on); }
+inline at::ScalarType cuda_autocast_dtype() { return at::autocast::get_autocast_dtype(at::kCUDA); }
+inline void set_cuda_autocast_dtype(at::ScalarType t) { at::autocast::set_autocast_dtype(at::kCUDA, t); }
 #else
-  return at::autocast::is_enabled();
+inline bool cuda_autocast_enabled() { return at::autocast::is_enabled(); }
+inline void set_cuda_autocast_enabled(bool on) { at::autocast::set_enabled(on); }
+inline at::ScalarType cuda_autocast_dtype() { return at::autocast::get_autocast_gpu_dtype(); }
+inline void set_cuda_autocast_dtype(at::ScalarType t) { at::autocast::set_autocast_gpu_dtype(t); }
 #endif
-}
-inline void set_cuda_autocast_enabled(bool on) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-  at::autocast::set_autocast_enabled(at::kCUDA, on);
-#else
-  at::autocast::set_enabled(on);
-#endif
-}
-inline at::ScalarType cuda_autocast_dtype() {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-  return at::autocast::get_autocast_dtype(at::kCUDA);
-#else
-  return at::autocast::get_autocast_gpu_dtype();
-#endif
-}
-inline void set_cuda_autocast_dtype(at::ScalarType dtype) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-  at::autocast::set_autocast_dtype(at::kCUDA, dtype);
-#else
-  at::autocast::set_autocast_gpu_dtype(dtype);
-#endif
-}
 
 }  // namespace modnet::compat

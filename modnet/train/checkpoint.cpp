@@ -1,5 +1,6 @@
 #include "modnet/train/checkpoint.h"
 
+#include <functional>
 #include <mutex>
 
 #include <fmt/ranges.h>
@@ -79,6 +80,31 @@ std::string version_hint(const std::string& written, bool readable) {
                        written, ours, written);
   return "";
 }
+
+// Reads the archive at `path` (a `what`, e.g. "checkpoint"), checks that its sub-archive
+// `model_key` (or the archive itself when empty) fits `model`, and hands the archive to `load`.
+// Every failure is one Error naming the file, with the version hint when it may be the cause.
+void load_archive(const std::string& path, const char* what, torch::nn::Module& model, const std::string& model_key,
+                  const std::function<void(torch::serialize::InputArchive&)>& load) {
+  if (!file_exists(path)) throw Error(fmt::format("{} '{}' does not exist", what, path));
+  bool readable = false;
+  std::string written;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    readable = true;
+    written = written_version(archive);
+    torch::serialize::InputArchive sub;
+    if (!model_key.empty()) archive.read(model_key, sub);
+    if (auto m = shape_mismatch(model_key.empty() ? archive : sub, model, ""); !m.empty())
+      throw Error(fmt::format("{} '{}' does not fit this model{}: {} (was the model's configuration changed?)", what,
+                              path, version_hint(written, readable), m));
+    load(archive);
+  } catch (const c10::Error& e) {
+    throw Error(fmt::format("{} '{}' cannot be loaded into this model{}: {}", what, path,
+                            version_hint(written, readable), first_line(e.what_without_backtrace())));
+  }
+}
 }  // namespace
 
 void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
@@ -107,20 +133,11 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
 
 void load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                      TrainerState& state, std::vector<torch::Tensor>& best_weights) {
-  if (!file_exists(path)) throw Error(fmt::format("checkpoint '{}' does not exist", path));
-  bool readable = false;
-  std::string written;
-  try {
-    torch::serialize::InputArchive archive, model_archive, optim_archive, best_archive;
-    archive.load_from(path);
-    readable = true;
-    written = written_version(archive);
+  load_archive(path, "checkpoint", model, "model", [&](torch::serialize::InputArchive& archive) {
+    torch::serialize::InputArchive model_archive, optim_archive, best_archive;
     archive.read("model", model_archive);
     archive.read("optimizer", optim_archive);
     archive.read("best", best_archive);
-    if (auto m = shape_mismatch(model_archive, model, ""); !m.empty())
-      throw Error(fmt::format("checkpoint '{}' does not fit this model{}: {} (was the model's configuration changed?)",
-                              path, version_hint(written, readable), m));
     model.load(model_archive);
     optimizer.load(optim_archive);
     best_weights.clear();
@@ -143,10 +160,7 @@ void load_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
     auto gen = torch::globalContext().defaultGenerator(torch::kCPU);  // a handle; copies share the state
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(rng);
-  } catch (const c10::Error& e) {
-    throw Error(fmt::format("checkpoint '{}' cannot be loaded into this model{}: {}", path, version_hint(written, readable),
-                            first_line(e.what_without_backtrace())));
-  }
+  });
 }
 
 void save_weights(const std::string& path, const torch::nn::Module& model, const std::string& written_by) {
@@ -157,22 +171,7 @@ void save_weights(const std::string& path, const torch::nn::Module& model, const
 }
 
 void load_weights(const std::string& path, torch::nn::Module& model) {
-  if (!file_exists(path)) throw Error(fmt::format("weights file '{}' does not exist", path));
-  bool readable = false;
-  std::string written;
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
-    readable = true;
-    written = written_version(archive);
-    if (auto m = shape_mismatch(archive, model, ""); !m.empty())
-      throw Error(fmt::format("weights '{}' do not fit this model{}: {} (was the model's configuration changed?)", path,
-                              version_hint(written, readable), m));
-    model.load(archive);
-  } catch (const c10::Error& e) {
-    throw Error(fmt::format("weights '{}' cannot be loaded into this model{}: {}", path, version_hint(written, readable),
-                            first_line(e.what_without_backtrace())));
-  }
+  load_archive(path, "weights file", model, "", [&](torch::serialize::InputArchive& archive) { model.load(archive); });
 }
 
 }  // namespace modnet::train
